@@ -1,0 +1,42 @@
+import { Project } from '../../core/project/Project.js'
+import { UsageError, parseIntegerOption, print, printJson, requireDir, type CliCommand } from '../CliContext.js'
+import { formatDuration, formatTime, progressLine, table } from '../format.js'
+
+export const jobCommand: CliCommand = {
+  name: 'job',
+  summary: 'Show one job with its log',
+  usage: 'lectern job <dir> <id> [--log <lines>] [--json]',
+  options: { json: { type: 'boolean' }, log: { type: 'string' } },
+  async run(positionals, values, context) {
+    const dir = requireDir(positionals, this.usage)
+    const jobId = positionals[1]
+    if (jobId === undefined) throw new UsageError(`missing <id>\nusage: ${this.usage}`)
+    const project = await Project.open(dir)
+    try {
+      const job = project.jobs.detail(jobId, parseIntegerOption(values['log'], 'log', 0, 100_000) ?? 50)
+      if (values['json']) {
+        printJson(context, job)
+        return 0
+      }
+      const ran = job.startedAtMs !== null ? ((job.finishedAtMs ?? Date.now()) - job.startedAtMs) / 1000 : null
+      print(
+        context,
+        table([
+          ['Job', `${job.id}  ${job.label}`],
+          ['State', job.state + (job.resumable ? ' (resumable)' : '')],
+          ['Progress', progressLine(job, 100)],
+          ['Created', formatTime(job.createdAtMs)],
+          ['Last run', `${formatTime(job.startedAtMs)} for ${formatDuration(ran)}, attempt ${job.attempts}`],
+          ...(job.error ? [['Error', job.error.message]] : []),
+        ]),
+      )
+      if (job.logs.length > 0) {
+        print(context, '\nLog:')
+        for (const line of job.logs) print(context, `  ${formatTime(line.atMs)}  ${line.level.padEnd(5)}  ${line.message}`)
+      }
+      return 0
+    } finally {
+      project.close()
+    }
+  },
+}

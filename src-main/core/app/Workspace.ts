@@ -1,0 +1,101 @@
+import { LecternError } from '../../shared/errors.js'
+import type { ProjectSummary } from '../../shared/types/project.js'
+import { JobQueue, type JobQueueOptions } from '../jobs/JobQueue.js'
+import { Project } from '../project/Project.js'
+import type { ApiEventBus } from './ApiEventBus.js'
+import type { RecentProjects } from './RecentProjects.js'
+
+export type WorkerOptions = Pick<JobQueueOptions, 'workerScript' | 'workerExecArgv' | 'heartbeatMs' | 'cancelGraceMs' | 'progressIntervalMs'>
+
+/** The project the app has open (at most one) and the job queue that runs its work. */
+export class Workspace {
+  private readonly events: ApiEventBus
+  private readonly recents: RecentProjects
+  private readonly worker: WorkerOptions
+  private readonly threads: () => number
+  private open: { project: Project; queue: JobQueue } | null = null
+  /** Serialises open/create/close so two quick clicks cannot interleave. */
+  private transition: Promise<unknown> = Promise.resolve()
+
+  constructor(events: ApiEventBus, recents: RecentProjects, worker: WorkerOptions, threads: () => number) {
+    this.events = events
+    this.recents = recents
+    this.worker = worker
+    this.threads = threads
+  }
+
+  createProject(dir: string, name: string): Promise<ProjectSummary> {
+    return this.serialised(async () => this.adopt(await Project.create(dir, name)))
+  }
+
+  openProject(dir: string): Promise<ProjectSummary> {
+    return this.serialised(async () => this.adopt(await Project.open(dir)))
+  }
+
+  closeProject(): Promise<null> {
+    return this.serialised(async () => {
+      await this.closeCurrent()
+      this.events.emit('onProjectChanged', null)
+      return null
+    })
+  }
+
+  async currentSummary(): Promise<ProjectSummary | null> {
+    return this.open ? this.open.project.summary() : null
+  }
+
+  /** The open project's job queue; a clear error when none is open. */
+  get queue(): JobQueue {
+    return this.require().queue
+  }
+
+  get project(): Project {
+    return this.require().project
+  }
+
+  async dispose(): Promise<void> {
+    await this.serialised(() => this.closeCurrent())
+  }
+
+  private require(): { project: Project; queue: JobQueue } {
+    if (!this.open) throw new LecternError('no_project_open', 'No project is open: create or open one first')
+    return this.open
+  }
+
+  private async adopt(project: Project): Promise<ProjectSummary> {
+    try {
+      await this.closeCurrent()
+      const queue = new JobQueue(
+        project,
+        {
+          jobUpdated: (job) => this.events.emit('onJobUpdate', job),
+          jobLogged: (jobId, line) => this.events.emit('onJobLog', { jobId, line }),
+        },
+        { ...this.worker, threads: this.threads },
+      )
+      this.open = { project, queue }
+      queue.start()
+      const summary = await project.summary()
+      await this.recents.touch(project.dir, summary.name)
+      this.events.emit('onProjectChanged', summary)
+      return summary
+    } catch (error) {
+      if (this.open?.project !== project) project.close()
+      throw error
+    }
+  }
+
+  private async closeCurrent(): Promise<void> {
+    const open = this.open
+    if (!open) return
+    this.open = null
+    await open.queue.dispose()
+    open.project.close()
+  }
+
+  private serialised<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.transition.then(work, work)
+    this.transition = next.catch(() => undefined)
+    return next
+  }
+}

@@ -1,0 +1,20 @@
+import type { JobKind, JobParams, LogLevel } from '../../shared/types/jobs.js'
+
+/** What a job handler sees while it runs in a worker thread. */
+export interface JobContext<K extends JobKind = JobKind> {
+  jobId: string
+  params: JobParams<K>
+  /** The last value passed to `saveCheckpoint` in an earlier attempt, or null on a first run. */
+  checkpoint: unknown
+  projectDir: string
+  /** Compute threads the user allows for this job. */
+  threads: number
+  /** Aborted when the user cancels; handlers check it between units of work. */
+  signal: AbortSignal
+  progress(done: number, total: number, message?: string): void
+  log(message: string, level?: LogLevel): void
+  /** Persisted before the next progress report; a resumed job receives it as `checkpoint`. */
+  saveCheckpoint(checkpoint: unknown): void
+}
+
+export type JobHandler<K extends JobKind = JobKind> = (context: JobContext<K>) => Promise<unknown>

@@ -1,0 +1,53 @@
+import type { MessagePort } from 'node:worker_threads'
+import { LecternError, serializeError } from '../../shared/errors.js'
+import { jobParamSchemas } from '../../shared/types/jobs.js'
+import type { JobContext, JobHandler } from './JobContext.js'
+import { JOB_HANDLERS } from './handlers/jobKinds.js'
+import type { FromWorker, ToWorker } from './workerProtocol.js'
+
+const PROGRESS_MIN_INTERVAL_MS = 50
+
+/** Body of a job worker thread: waits for one `start`, runs that job, reports its end, then lets the thread exit. */
+export function serveJobWorker(port: MessagePort): void {
+  const post = (message: FromWorker): void => port.postMessage(message)
+  const controller = new AbortController()
+
+  port.on('message', (message: ToWorker) => {
+    if (message.type === 'cancel') controller.abort()
+    else void runJob(message, controller.signal, post).finally(() => port.close())
+  })
+}
+
+async function runJob(start: Extract<ToWorker, { type: 'start' }>, signal: AbortSignal, post: (m: FromWorker) => void): Promise<void> {
+  const { job } = start
+  let lastProgressAtMs = 0
+  try {
+    const handler = JOB_HANDLERS[job.kind] as JobHandler | undefined
+    if (!handler) throw new LecternError('invalid_argument', `Unknown job kind "${job.kind}"`)
+    const params = jobParamSchemas[job.kind].parse(job.params)
+    const context: JobContext = {
+      jobId: job.id,
+      params,
+      checkpoint: job.checkpoint,
+      projectDir: start.projectDir,
+      threads: start.threads,
+      signal,
+      progress(done, total, message) {
+        const now = performance.now()
+        if (done < total && now - lastProgressAtMs < PROGRESS_MIN_INTERVAL_MS) return
+        lastProgressAtMs = now
+        post({ type: 'progress', done, total, message: message ?? null })
+      },
+      log: (message, level = 'info') => post({ type: 'log', level, message }),
+      saveCheckpoint: (checkpoint) => post({ type: 'checkpoint', checkpoint }),
+    }
+    const result = await handler(context)
+    post({ type: 'succeeded', result: result ?? null })
+  } catch (error) {
+    if (signal.aborted) {
+      post({ type: 'cancelled' })
+      return
+    }
+    post({ type: 'failed', error: serializeError(error), stack: error instanceof LecternError ? null : ((error as Error).stack ?? null) })
+  }
+}

@@ -1,0 +1,20 @@
+import type { SerializedError } from '../../shared/errors.js'
+import type { JobKind, LogLevel } from '../../shared/types/jobs.js'
+
+/** Messages between the job queue (main thread) and a job worker thread. */
+export type ToWorker =
+  | {
+      type: 'start'
+      job: { id: string; kind: JobKind; params: unknown; checkpoint: unknown }
+      projectDir: string
+      threads: number
+    }
+  | { type: 'cancel' }
+
+export type FromWorker =
+  | { type: 'progress'; done: number; total: number; message: string | null }
+  | { type: 'log'; level: LogLevel; message: string }
+  | { type: 'checkpoint'; checkpoint: unknown }
+  | { type: 'succeeded'; result: unknown }
+  | { type: 'failed'; error: SerializedError; stack: string | null }
+  | { type: 'cancelled' }

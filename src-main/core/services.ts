@@ -1,0 +1,56 @@
+import type { AppInfo } from '../shared/types/app.js'
+import { LECTERN_VERSION, PRODUCT_NAME } from '../shared/version.js'
+import { ApiEventBus } from './app/ApiEventBus.js'
+import { RecentProjects } from './app/RecentProjects.js'
+import { SettingsStore } from './app/SettingsStore.js'
+import { Workspace, type WorkerOptions } from './app/Workspace.js'
+
+export interface ServicesOptions {
+  /** Folder for app-wide files (settings, recent projects): Electron's userData, or a folder of the caller's. */
+  appDataDir: string
+  shell: AppInfo['shell']
+  jobWorker: WorkerOptions
+  /** Native folder picker; absent outside Electron. */
+  chooseDirectory?: (options: { title?: string | undefined; defaultPath?: string | undefined }) => Promise<string | null>
+  /** Where warnings about the app's own files go. Defaults to `console.warn`. */
+  warn?: (message: string) => void
+}
+
+export interface Services {
+  appInfo: AppInfo
+  events: ApiEventBus
+  settings: SettingsStore
+  recents: RecentProjects
+  workspace: Workspace
+  chooseDirectory: NonNullable<ServicesOptions['chooseDirectory']>
+  dispose(): Promise<void>
+}
+
+/** The one composition root: Electron's main, the browser bridge and tests all build their services here. */
+export async function createServices(options: ServicesOptions): Promise<Services> {
+  const warn = options.warn ?? ((message: string) => console.warn(`[lectern] ${message}`))
+  const events = new ApiEventBus()
+  const [settings, recents] = await Promise.all([
+    SettingsStore.load(options.appDataDir, warn),
+    RecentProjects.load(options.appDataDir, warn),
+  ])
+  const workspace = new Workspace(events, recents, options.jobWorker, () => settings.effectiveThreads())
+  return {
+    appInfo: {
+      name: PRODUCT_NAME,
+      version: LECTERN_VERSION,
+      shell: options.shell,
+      platform: process.platform,
+      arch: process.arch,
+      versions: Object.fromEntries(
+        Object.entries(process.versions).filter(([k]) => ['node', 'electron', 'chrome', 'v8', 'modules'].includes(k)),
+      ) as Record<string, string>,
+    },
+    events,
+    settings,
+    recents,
+    workspace,
+    chooseDirectory: options.chooseDirectory ?? (() => Promise.resolve(null)),
+    dispose: () => workspace.dispose(),
+  }
+}

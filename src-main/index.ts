@@ -1,0 +1,75 @@
+import { app, BrowserWindow, dialog, ipcMain, session } from 'electron'
+import jobWorkerPath from './workers/jobWorker?modulePath'
+import { createServices, type Services } from './core/services.js'
+import { wireIpc } from './electron/ipcWiring.js'
+import { installApplicationMenu } from './electron/menu.js'
+import { hardenSession } from './electron/security.js'
+import { createMainWindow, type MainWindow } from './electron/window.js'
+import { createHandlers } from './ipc/handlers.js'
+
+const devServerUrl = process.env['ELECTRON_RENDERER_URL']
+let services: Services | null = null
+let main: MainWindow | null = null
+
+async function startApp(): Promise<void> {
+  hardenSession(session.defaultSession)
+  installApplicationMenu(devServerUrl !== undefined)
+  services = await createServices({
+    appDataDir: app.getPath('userData'),
+    shell: 'electron',
+    jobWorker: { workerScript: jobWorkerPath },
+    chooseDirectory: async ({ title, defaultPath }) => {
+      const options: Electron.OpenDialogOptions = { properties: ['openDirectory', 'createDirectory'] }
+      if (title !== undefined) options.title = title
+      if (defaultPath !== undefined) options.defaultPath = defaultPath
+      const result = main ? await dialog.showOpenDialog(main.window, options) : await dialog.showOpenDialog(options)
+      return result.canceled ? null : (result.filePaths[0] ?? null)
+    },
+  })
+  openWindow()
+  wireIpc(ipcMain, createHandlers(services), services.events, {
+    isTrustedSender: (event) =>
+      main !== null &&
+      event.sender === main.window.webContents &&
+      event.senderFrame !== null &&
+      event.senderFrame === main.window.webContents.mainFrame &&
+      main.isAppUrl(event.senderFrame.url),
+    eventTargets: () => (main && !main.window.isDestroyed() ? [main.window.webContents] : []),
+  })
+}
+
+function openWindow(): void {
+  main = createMainWindow({ bundleDir: import.meta.dirname, devServerUrl })
+  main.window.on('closed', () => {
+    main = null
+  })
+}
+
+if (!app.requestSingleInstanceLock()) {
+  app.quit()
+} else {
+  app.on('second-instance', () => {
+    if (main) {
+      if (main.window.isMinimized()) main.window.restore()
+      main.window.focus()
+    }
+  })
+  app.on('window-all-closed', () => {
+    if (process.platform !== 'darwin') app.quit()
+  })
+  app.on('activate', () => {
+    if (BrowserWindow.getAllWindows().length === 0 && services) openWindow()
+  })
+  let quitting = false
+  app.on('before-quit', (event) => {
+    if (quitting || !services) return
+    // Let a running job record itself as interrupted (resumable) before the process ends.
+    event.preventDefault()
+    quitting = true
+    void services.dispose().finally(() => app.quit())
+  })
+  app.whenReady().then(startApp, (error: unknown) => {
+    console.error('[lectern] failed to start:', error)
+    app.exit(1)
+  })
+}

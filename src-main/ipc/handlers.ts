@@ -1,0 +1,62 @@
+import { isApiMethod, type ApiHandlers, type ApiMethod, type ApiResponse } from '../shared/api.js'
+import { requestSchemas } from '../shared/apiSchemas.js'
+import { LecternError, serializeError } from '../shared/errors.js'
+import { hardwareReport } from '../core/system/hardwareReport.js'
+import type { Services } from '../core/services.js'
+
+/** Every contract method, forwarding to the services. Arguments arrive already validated by `dispatch`. */
+export function createHandlers(services: Services): ApiHandlers {
+  const { workspace, settings, recents } = services
+  return {
+    getAppInfo: async () => services.appInfo,
+    getHardwareReport: async () => hardwareReport(settings.get()),
+    getSettings: async () => settings.get(),
+    updateSettings: (patch) => settings.update(patch),
+    listRecentProjects: () => recents.list(),
+    forgetRecentProject: async ({ dir }) => {
+      await recents.forget(dir)
+      return recents.list()
+    },
+    chooseDirectory: (request) => services.chooseDirectory(request),
+    createProject: ({ dir, name }) => workspace.createProject(dir, name),
+    openProject: ({ dir }) => workspace.openProject(dir),
+    closeProject: () => workspace.closeProject(),
+    getCurrentProject: () => workspace.currentSummary(),
+    listJobs: async ({ limit }) => workspace.project.jobs.list(limit),
+    getJob: async ({ jobId, logLimit }) => workspace.project.jobs.detail(jobId, logLimit),
+    startJob: async (request) => workspace.queue.enqueue(request),
+    cancelJob: async ({ jobId }) => workspace.queue.cancel(jobId),
+    resumeJob: async ({ jobId }) => workspace.queue.resume(jobId),
+  }
+}
+
+export interface DispatchOptions {
+  /** Called with unexpected (non-Lectern) errors, whose stack stays in main. Defaults to `console.error`. */
+  onInternalError?: (method: string, error: unknown) => void
+}
+
+/**
+ * The boundary every transport goes through: checks the method name, validates the request against the
+ * contract's schema, runs the handler and wraps the outcome in an envelope. Never throws.
+ */
+export async function dispatch(handlers: ApiHandlers, method: unknown, request: unknown, options: DispatchOptions = {}): Promise<ApiResponse> {
+  const { onInternalError = (name: string, error: unknown) => console.error(`[lectern] ${name} failed:`, error) } = options
+  if (!isApiMethod(method)) {
+    return { ok: false, error: { code: 'unknown_method', message: `Unknown API method: ${String(method).slice(0, 100)}` } }
+  }
+  const parsed = requestSchemas[method].safeParse(request)
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.length ? i.path.join('.') + ': ' : ''}${i.message}`).join('; ')
+    return { ok: false, error: { code: 'invalid_argument', message: `Invalid request for ${method}: ${issues}` } }
+  }
+  try {
+    const handler = handlers[method] as (request: unknown) => Promise<unknown>
+    const value = await handler(parsed.data)
+    return { ok: true, value: value ?? null }
+  } catch (error) {
+    if (!(error instanceof LecternError)) onInternalError(method, error)
+    return { ok: false, error: serializeError(error) }
+  }
+}
+
+export type { ApiMethod }

@@ -1,0 +1,136 @@
+/**
+ * The one API contract between the main process and every client: the Electron renderer (through the
+ * preload), the browser development bridge (HTTP + Server-Sent Events) and tests. Handlers in
+ * src-main/ipc are typed against `ApiHandlers`, so a method missing there fails to compile, and every
+ * request is validated at the boundary with `requestSchemas` (apiSchemas.ts, kept apart so that the
+ * sandboxed preload, which must be one dependency-free file, does not pull in zod).
+ */
+import { deserializeError, type SerializedError } from './errors.js'
+import type { AppInfo, AppSettings, HardwareReport, SettingsPatch } from './types/app.js'
+import type { JobDetail, JobLogLine, JobRequest, JobSummary } from './types/jobs.js'
+import type { ProjectSummary, RecentProject } from './types/project.js'
+
+export interface Api {
+  getAppInfo(): Promise<AppInfo>
+  getHardwareReport(): Promise<HardwareReport>
+  getSettings(): Promise<AppSettings>
+  updateSettings(request: SettingsPatch): Promise<AppSettings>
+
+  listRecentProjects(): Promise<RecentProject[]>
+  forgetRecentProject(request: { dir: string }): Promise<RecentProject[]>
+  /** Native folder picker in the desktop app; resolves null when the user cancels or no picker exists. */
+  chooseDirectory(request: { title?: string | undefined; defaultPath?: string | undefined }): Promise<string | null>
+  /** Creates `project.db` and `artifacts/` in `dir` (created if missing) and opens the project. */
+  createProject(request: { dir: string; name: string }): Promise<ProjectSummary>
+  openProject(request: { dir: string }): Promise<ProjectSummary>
+  closeProject(): Promise<null>
+  getCurrentProject(): Promise<ProjectSummary | null>
+
+  listJobs(request: { limit?: number | undefined }): Promise<JobSummary[]>
+  getJob(request: { jobId: string; logLimit?: number | undefined }): Promise<JobDetail>
+  startJob(request: JobRequest): Promise<JobSummary>
+  cancelJob(request: { jobId: string }): Promise<JobSummary>
+  resumeJob(request: { jobId: string }): Promise<JobSummary>
+}
+
+/** Events pushed from main to clients; names follow the `on[A-Z]…` rule. */
+export interface ApiEvents {
+  onJobUpdate: JobSummary
+  onJobLog: { jobId: string; line: JobLogLine }
+  onProjectChanged: ProjectSummary | null
+}
+
+export type ApiMethod = keyof Api
+export type ApiEventName = keyof ApiEvents
+export type ApiRequest<M extends ApiMethod> = Parameters<Api[M]>[0]
+export type ApiResult<M extends ApiMethod> = Awaited<ReturnType<Api[M]>>
+export type ApiHandlers = { [M in ApiMethod]: (request: ApiRequest<M>) => Promise<ApiResult<M>> }
+
+const methodNames = {
+  getAppInfo: true,
+  getHardwareReport: true,
+  getSettings: true,
+  updateSettings: true,
+  listRecentProjects: true,
+  forgetRecentProject: true,
+  chooseDirectory: true,
+  createProject: true,
+  openProject: true,
+  closeProject: true,
+  getCurrentProject: true,
+  listJobs: true,
+  getJob: true,
+  startJob: true,
+  cancelJob: true,
+  resumeJob: true,
+} satisfies Record<ApiMethod, true>
+
+export const API_METHODS = Object.keys(methodNames) as ApiMethod[]
+
+const eventNames = { onJobUpdate: true, onJobLog: true, onProjectChanged: true } satisfies Record<ApiEventName, true>
+export const API_EVENTS = Object.keys(eventNames) as ApiEventName[]
+
+/** Electron IPC channel for a method; the main process accepts nothing without this prefix. */
+export const IPC_CHANNEL_PREFIX = 'api:'
+export const IPC_EVENT_CHANNEL = 'api-event'
+export function ipcChannelFor(method: ApiMethod): string {
+  return IPC_CHANNEL_PREFIX + method
+}
+
+export function isApiMethod(name: unknown): name is ApiMethod {
+  return typeof name === 'string' && Object.hasOwn(methodNames, name)
+}
+export function isApiEventName(name: unknown): name is ApiEventName {
+  return typeof name === 'string' && Object.hasOwn(eventNames, name)
+}
+
+export type ApiResponse = { ok: true; value: unknown } | { ok: false; error: SerializedError }
+
+/**
+ * What a preload (or the browser bridge stand-in) provides. Errors travel inside the response envelope
+ * rather than as thrown exceptions, because Electron's contextBridge strips custom fields from errors.
+ */
+export interface ApiTransport {
+  invoke(method: ApiMethod, request: unknown): Promise<ApiResponse>
+  subscribe(listener: (event: ApiEventName, payload: unknown) => void): () => void
+}
+
+export type ApiClient = Api & {
+  on<E extends ApiEventName>(event: E, listener: (payload: ApiEvents[E]) => void): () => void
+}
+
+export function createApiClient(transport: ApiTransport): ApiClient {
+  const listeners = new Map<ApiEventName, Set<(payload: never) => void>>()
+  let unsubscribeTransport: (() => void) | null = null
+
+  const ensureSubscribed = (): void => {
+    unsubscribeTransport ??= transport.subscribe((event, payload) => {
+      for (const listener of listeners.get(event) ?? []) listener(payload as never)
+    })
+  }
+
+  const client: Record<string, unknown> = {
+    on<E extends ApiEventName>(event: E, listener: (payload: ApiEvents[E]) => void): () => void {
+      let set = listeners.get(event)
+      if (!set) listeners.set(event, (set = new Set()))
+      set.add(listener)
+      ensureSubscribed()
+      return () => {
+        set.delete(listener)
+        const anyLeft = [...listeners.values()].some((s) => s.size > 0)
+        if (!anyLeft && unsubscribeTransport) {
+          unsubscribeTransport()
+          unsubscribeTransport = null
+        }
+      }
+    },
+  }
+  for (const method of API_METHODS) {
+    client[method] = async (request?: unknown) => {
+      const response = await transport.invoke(method, request)
+      if (!response.ok) throw deserializeError(response.error)
+      return response.value
+    }
+  }
+  return client as ApiClient
+}

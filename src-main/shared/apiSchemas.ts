@@ -1,0 +1,27 @@
+import { z } from 'zod'
+import type { ApiMethod, ApiRequest } from './api.js'
+import { settingsPatchSchema } from './types/app.js'
+import { jobRequestSchema } from './types/jobs.js'
+
+const noRequest = z.undefined()
+const projectDir = z.string().trim().min(1, 'a folder path is required').max(4096)
+const jobId = z.string().min(1).max(64)
+
+export const requestSchemas = {
+  getAppInfo: noRequest,
+  getHardwareReport: noRequest,
+  getSettings: noRequest,
+  updateSettings: settingsPatchSchema,
+  listRecentProjects: noRequest,
+  forgetRecentProject: z.object({ dir: projectDir }).strict(),
+  chooseDirectory: z.object({ title: z.string().max(200).optional(), defaultPath: z.string().max(4096).optional() }).strict(),
+  createProject: z.object({ dir: projectDir, name: z.string().trim().min(1, 'a project name is required').max(200) }).strict(),
+  openProject: z.object({ dir: projectDir }).strict(),
+  closeProject: noRequest,
+  getCurrentProject: noRequest,
+  listJobs: z.object({ limit: z.number().int().min(1).max(10_000).optional() }).strict(),
+  getJob: z.object({ jobId, logLimit: z.number().int().min(0).max(100_000).optional() }).strict(),
+  startJob: jobRequestSchema,
+  cancelJob: z.object({ jobId }).strict(),
+  resumeJob: z.object({ jobId }).strict(),
+} satisfies { [M in ApiMethod]: z.ZodType<unknown, ApiRequest<M>> }

@@ -1,0 +1,81 @@
+import { z } from 'zod'
+
+export const JOB_STATES = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'interrupted'] as const
+export type JobState = (typeof JOB_STATES)[number]
+
+/** States from which `resumeJob` continues a job from its last checkpoint. */
+export const RESUMABLE_STATES: readonly JobState[] = ['interrupted', 'cancelled', 'failed']
+export const FINISHED_STATES: readonly JobState[] = ['succeeded', 'failed', 'cancelled', 'interrupted']
+
+export function isResumable(state: JobState): boolean {
+  return RESUMABLE_STATES.includes(state)
+}
+
+/**
+ * Parameters of each job kind, validated at the boundary before a job is stored. Later issues add kinds
+ * (import, generate, train, export); a kind is a schema here plus a handler in core/jobs/handlers.
+ */
+export const jobParamSchemas = {
+  demo: z
+    .object({
+      /** Number of steps; each step does real hashing work in the worker and saves a checkpoint. */
+      steps: z.number().int().min(1).max(1_000_000).default(50),
+      /** CPU time spent per step in the worker. */
+      stepMs: z.number().int().min(0).max(60_000).default(100),
+    })
+    .strict(),
+}
+
+export type JobKind = keyof typeof jobParamSchemas
+export const JOB_KINDS = Object.keys(jobParamSchemas) as JobKind[]
+export type JobParams<K extends JobKind> = z.output<(typeof jobParamSchemas)[K]>
+
+/** Human label of a job, shown in lists. */
+export const jobLabels: { [K in JobKind]: (params: JobParams<K>) => string } = {
+  demo: ({ steps }) => `Demo job (${steps} steps)`,
+}
+
+export const jobRequestSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('demo'), params: jobParamSchemas.demo.prefault({}) }).strict(),
+])
+export type JobRequest = z.input<typeof jobRequestSchema>
+
+export type LogLevel = 'info' | 'warn' | 'error'
+
+export interface JobLogLine {
+  atMs: number
+  level: LogLevel
+  message: string
+}
+
+export interface JobProgress {
+  done: number
+  total: number
+  /** 0..1, or null while the total is unknown. */
+  fraction: number | null
+  message: string | null
+  /** Estimated seconds left, or null while there is not enough history to say. */
+  etaSeconds: number | null
+}
+
+export interface JobSummary {
+  id: string
+  kind: JobKind
+  label: string
+  state: JobState
+  progress: JobProgress
+  createdAtMs: number
+  startedAtMs: number | null
+  finishedAtMs: number | null
+  /** How many times the job has been started (1 on the first run, +1 per resume). */
+  attempts: number
+  resumable: boolean
+  cancelRequested: boolean
+  error: { code: string; message: string; file?: string } | null
+}
+
+export interface JobDetail extends JobSummary {
+  params: unknown
+  result: unknown
+  logs: JobLogLine[]
+}

@@ -1,0 +1,22 @@
+import type { JobState } from './jobs.js'
+
+export interface ProjectSummary {
+  /** Absolute path of the project folder. */
+  dir: string
+  name: string
+  dbPath: string
+  schemaVersion: number
+  /** Version of Lectern that created the project. */
+  createdByVersion: string
+  createdAtMs: number
+  dbSizeBytes: number
+  jobCounts: Record<JobState, number>
+}
+
+export interface RecentProject {
+  dir: string
+  name: string
+  lastOpenedAtMs: number
+  /** False when the folder or its project.db has gone since it was last opened. */
+  available: boolean
+}

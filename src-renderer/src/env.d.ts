@@ -1,0 +1,9 @@
+/// <reference types="svelte" />
+import type { ApiTransport } from '../../src-main/shared/api'
+
+declare global {
+  interface Window {
+    /** Provided by the preload (Electron) or the development bridge (browser). */
+    readonly lecternBridge: ApiTransport
+  }
+}

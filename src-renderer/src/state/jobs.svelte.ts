@@ -1,0 +1,95 @@
+import type { ApiClient } from '../../../src-main/shared/api'
+import type { JobLogLine, JobRequest, JobSummary } from '../../../src-main/shared/types/jobs'
+import { api } from '../api'
+import { errorMessage } from './errorMessage'
+
+const MAX_LOG_LINES = 200
+
+/** Jobs of the open project, kept live from `onJobUpdate` / `onJobLog` after one snapshot. */
+export class JobsState {
+  jobs = $state.raw<JobSummary[]>([])
+  logs = $state<Record<string, JobLogLine[]>>({})
+  error = $state<string | null>(null)
+  private readonly client: ApiClient
+  private unsubscribe: (() => void)[] = []
+
+  constructor(client: ApiClient) {
+    this.client = client
+  }
+
+  get active(): JobSummary[] {
+    return this.jobs.filter((job) => job.state === 'running' || job.state === 'queued')
+  }
+
+  /** Loads the snapshot for the open project and follows updates until `stop`. */
+  async start(): Promise<void> {
+    this.stop()
+    this.unsubscribe = [
+      this.client.on('onJobUpdate', (job) => this.upsert(job)),
+      this.client.on('onJobLog', ({ jobId, line }) => {
+        const lines = this.logs[jobId]
+        if (lines) {
+          lines.push(line)
+          if (lines.length > MAX_LOG_LINES) lines.splice(0, lines.length - MAX_LOG_LINES)
+        }
+      }),
+    ]
+    try {
+      const snapshot = await this.client.listJobs({ limit: 100 })
+      const seen = new Map(this.jobs.map((job) => [job.id, job]))
+      // Events that arrived while the snapshot loaded are newer than the snapshot.
+      this.jobs = snapshot.map((job) => seen.get(job.id) ?? job)
+    } catch (error) {
+      this.error = errorMessage(error)
+    }
+  }
+
+  stop(): void {
+    for (const unsubscribe of this.unsubscribe) unsubscribe()
+    this.unsubscribe = []
+    this.jobs = []
+    this.logs = {}
+  }
+
+  async loadLog(jobId: string): Promise<void> {
+    try {
+      const detail = await this.client.getJob({ jobId, logLimit: MAX_LOG_LINES })
+      this.logs[jobId] = detail.logs
+    } catch (error) {
+      this.error = errorMessage(error)
+    }
+  }
+
+  forgetLog(jobId: string): void {
+    delete this.logs[jobId]
+  }
+
+  startJob(request: JobRequest): Promise<void> {
+    return this.act(() => this.client.startJob(request))
+  }
+
+  cancel(jobId: string): Promise<void> {
+    return this.act(() => this.client.cancelJob({ jobId }))
+  }
+
+  resume(jobId: string): Promise<void> {
+    return this.act(() => this.client.resumeJob({ jobId }))
+  }
+
+  private async act(call: () => Promise<JobSummary>): Promise<void> {
+    this.error = null
+    try {
+      this.upsert(await call())
+    } catch (error) {
+      this.error = errorMessage(error)
+    }
+  }
+
+  private upsert(job: JobSummary): void {
+    const index = this.jobs.findIndex((j) => j.id === job.id)
+    if (index === -1) this.jobs = [job, ...this.jobs].sort((a, b) => Number(b.id) - Number(a.id))
+    else this.jobs = this.jobs.with(index, job)
+  }
+}
+
+export const jobsState = new JobsState(api)
