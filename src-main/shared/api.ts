@@ -132,5 +132,5 @@ export function createApiClient(transport: ApiTransport): ApiClient {
       return response.value
     }
   }
-  return client as ApiClient
+  return client as unknown as ApiClient
 }

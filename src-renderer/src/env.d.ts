@@ -1,4 +1,5 @@
 /// <reference types="svelte" />
+/// <reference types="vite/client" />
 import type { ApiTransport } from '../../src-main/shared/api'
 
 declare global {

@@ -36,9 +36,9 @@ export class JobsState {
     ]
     try {
       const snapshot = await this.client.listJobs({ limit: 100 })
-      const seen = new Map(this.jobs.map((job) => [job.id, job]))
       // Events that arrived while the snapshot loaded are newer than the snapshot.
-      this.jobs = snapshot.map((job) => seen.get(job.id) ?? job)
+      const live = this.jobs
+      this.jobs = snapshot.map((job) => live.find((j) => j.id === job.id) ?? job)
     } catch (error) {
       this.error = errorMessage(error)
     }

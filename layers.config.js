@@ -1,0 +1,28 @@
+// @ts-check
+/**
+ * Who may import whom (specs/style.md, "Who may import whom"). eslint.config.js turns this table into
+ * import rules, and test/unit/architecture/layers.test.ts fails when a source file belongs to no layer.
+ */
+
+/** @typedef {{ name: string, files: string[], mayImport: string[], packages: 'none' | 'node' | 'electron' | 'preload' | 'renderer' }} Layer */
+
+/** @type {Layer[]} */
+export const LAYERS = [
+  { name: 'shared', files: ['src-main/shared/**'], mayImport: ['shared'], packages: 'none' },
+  { name: 'core', files: ['src-main/core/**'], mayImport: ['shared', 'core'], packages: 'node' },
+  { name: 'ipc', files: ['src-main/ipc/**'], mayImport: ['shared', 'core', 'ipc'], packages: 'node' },
+  { name: 'workers', files: ['src-main/workers/**'], mayImport: ['shared', 'core', 'workers'], packages: 'node' },
+  { name: 'cli', files: ['src-main/cli/**'], mayImport: ['shared', 'core', 'cli', 'workers'], packages: 'node' },
+  { name: 'devbridge', files: ['src-main/devbridge/**'], mayImport: ['shared', 'core', 'ipc', 'devbridge', 'workers'], packages: 'node' },
+  {
+    name: 'electron',
+    files: ['src-main/electron/**', 'src-main/index.ts', 'src-main/env.d.ts'],
+    mayImport: ['shared', 'core', 'ipc', 'workers', 'electron'],
+    packages: 'electron',
+  },
+  { name: 'preload', files: ['src-main/preload/**'], mayImport: ['shared', 'preload'], packages: 'preload' },
+  { name: 'renderer', files: ['src-renderer/**'], mayImport: ['shared', 'renderer'], packages: 'renderer' },
+]
+
+/** Packages that only the main process may load. */
+export const NATIVE_PACKAGES = ['better-sqlite3', 'onnxruntime-node', 'node-llama-cpp']
