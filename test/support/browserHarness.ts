@@ -1,0 +1,103 @@
+import { existsSync } from 'node:fs'
+import { mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { chromium, type Browser, type Page } from 'playwright-core'
+import { build } from 'vite'
+import { createServices, type Services } from '../../src-main/core/services.js'
+import { sourceJobWorker } from '../../src-main/devbridge/sourceJobWorker.js'
+import { startBridgeServer, type BridgeServer } from '../../src-main/devbridge/startBridgeServer.js'
+import { createHandlers } from '../../src-main/ipc/handlers.js'
+
+const root = fileURLToPath(new URL('../../', import.meta.url))
+export const SCREENSHOT_DIR = join(root, 'test-results', 'e2e')
+
+export function chromiumPath(): string {
+  const candidates = [process.env['LECTERN_CHROMIUM'], '/usr/bin/chromium', '/usr/bin/chromium-browser'].filter((p): p is string => !!p)
+  const found = candidates.find((p) => existsSync(p))
+  if (!found) throw new Error(`Chromium not found (tried ${candidates.join(', ')}): install it with \`apt-get install chromium\` or set LECTERN_CHROMIUM`)
+  return found
+}
+
+/** The browser stand-in for the preload, bundled to one script that runs before the page's own. */
+async function bundleHttpBridge(): Promise<string> {
+  const output = await build({
+    configFile: false,
+    logLevel: 'warn',
+    build: {
+      write: false,
+      minify: false,
+      lib: { entry: join(root, 'src-main/devbridge/browser/installHttpBridge.ts'), formats: ['iife'], name: 'lecternHttpBridge' },
+    },
+  })
+  const results = Array.isArray(output) ? output : [output]
+  for (const result of results) {
+    if ('output' in result) return result.output[0].code
+  }
+  throw new Error('vite produced no bundle for the HTTP bridge')
+}
+
+export interface AppHarness {
+  page: Page
+  appDataDir: string
+  workDir: string
+  services: Services
+  bridge: BridgeServer
+  /** Page errors and console errors (CSP violations among them) seen so far. */
+  problems: string[]
+  screenshot(name: string): Promise<void>
+  close(): Promise<void>
+}
+
+/**
+ * The production renderer (out/renderer, strict CSP intact) in Debian's Chromium, with `window.lecternBridge`
+ * carried over HTTP to the real handlers, real SQLite files and real job workers in this process.
+ */
+export async function startAppHarness(): Promise<AppHarness> {
+  const workDir = await mkdtemp(join(tmpdir(), 'lectern-e2e-'))
+  const appDataDir = join(workDir, 'appData')
+  await mkdir(SCREENSHOT_DIR, { recursive: true })
+  const services = await createServices({ appDataDir, shell: 'browser-bridge', jobWorker: sourceJobWorker() })
+  const bridge = await startBridgeServer({ handlers: createHandlers(services), events: services.events, staticDir: join(root, 'out/renderer') })
+  let browser: Browser | null = null
+  try {
+    browser = await chromium.launch({
+      executablePath: chromiumPath(),
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    })
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } })
+    await context.addInitScript({ content: await bundleHttpBridge() })
+    const page = await context.newPage()
+    const problems: string[] = []
+    page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`))
+    page.on('console', (message) => {
+      if (message.type() === 'error') problems.push(`console: ${message.text()}`)
+    })
+    await page.goto(bridge.url + '/')
+    const openedBrowser = browser
+    return {
+      page,
+      appDataDir,
+      workDir,
+      services,
+      bridge,
+      problems,
+      screenshot: async (name) => {
+        await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`), fullPage: true })
+      },
+      close: async () => {
+        await openedBrowser.close()
+        await bridge.close()
+        await services.dispose()
+        await rm(workDir, { recursive: true, force: true })
+      },
+    }
+  } catch (error) {
+    await browser?.close()
+    await bridge.close()
+    await services.dispose()
+    throw error
+  }
+}
