@@ -1,3 +1,4 @@
+import { join } from 'node:path'
 import { app, BrowserWindow, dialog, ipcMain, session } from 'electron'
 import jobWorkerPath from './workers/jobWorker?modulePath'
 import { createServices, type Services } from './core/services.js'
@@ -39,7 +40,9 @@ async function startApp(): Promise<void> {
 }
 
 function openWindow(): void {
-  main = createMainWindow({ bundleDir: import.meta.dirname, devServerUrl })
+  // Packaged: extraResources copies resources/ beside app.asar; in development it is the repository's.
+  const resourcesDir = app.isPackaged ? join(process.resourcesPath, 'resources') : join(import.meta.dirname, '../../resources')
+  main = createMainWindow({ bundleDir: import.meta.dirname, devServerUrl, iconPath: join(resourcesDir, 'icon.png') })
   main.window.on('closed', () => {
     main = null
   })

@@ -28,7 +28,7 @@ const bridgePlugin: Plugin = {
   transformIndexHtml(html) {
     return {
       // Vite's hot reload injects inline styles and a websocket, which the app's strict CSP forbids.
-      html: html.replace(/<meta http-equiv="Content-Security-Policy"[^>]*>/, ''),
+      html: html.replace(/<meta\s+http-equiv="Content-Security-Policy"[^>]*>/, ''),
       tags: [
         {
           tag: 'script',

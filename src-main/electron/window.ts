@@ -9,6 +9,8 @@ export interface MainWindowOptions {
   bundleDir: string
   /** electron-vite's dev server URL, when running `npm run dev`. */
   devServerUrl?: string | undefined
+  /** Window icon (Linux and Windows use it; macOS takes the bundle's). */
+  iconPath?: string | undefined
 }
 
 export interface MainWindow {
@@ -32,6 +34,7 @@ export function createMainWindow(options: MainWindowOptions): MainWindow {
     minHeight: 600,
     show: false,
     backgroundColor: '#f6f5f2',
+    ...(options.iconPath === undefined ? {} : { icon: options.iconPath }),
     webPreferences: {
       preload: join(options.bundleDir, '../preload/index.cjs'),
       sandbox: true,

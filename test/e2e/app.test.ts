@@ -38,11 +38,8 @@ describe('Lectern in Chromium, through the real handlers', () => {
     const job = page.locator('li.job').first()
     await job.locator('[data-testid="job-state"]', { hasText: 'Running' }).waitFor()
     // Progress arrives as server-sent events from the worker, through the real job queue.
-    await page.waitForFunction(() => {
-      const text = document.querySelector('li.job [data-testid="job-progress"]')?.textContent ?? ''
-      const done = Number(/(\d+) \/ \d+/.exec(text)?.[1] ?? 0)
-      return done >= 3
-    })
+    const stepsDone = async (): Promise<number> => Number(/(\d+) \/ \d+/.exec((await job.getByTestId('job-progress').textContent()) ?? '')?.[1] ?? 0)
+    await expect.poll(stepsDone, { timeout: 30_000 }).toBeGreaterThanOrEqual(3)
     await app.screenshot('03-job-running')
     await job.getByRole('button', { name: 'Cancel' }).click()
     await job.locator('[data-testid="job-state"]', { hasText: 'Cancelled' }).waitFor()

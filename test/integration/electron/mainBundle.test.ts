@@ -33,6 +33,8 @@ it('the built main bundle wires exactly the contract, opens a locked-down window
   expect(window.webPreferences.preload).toBe(join(root, 'out/preload/index.cjs'))
   expect((await stat(window.webPreferences.preload)).isFile()).toBe(true)
   expect(window.loaded).toBe(join(root, 'out/renderer/index.html'))
+  expect(window.icon).toBe(join(root, 'resources/icon.png'))
+  expect((await stat(window.icon)).isFile()).toBe(true)
 
   expect(report.session).toMatchObject({ permissionRequestGranted: false, permissionCheck: false })
   expect(report.session.csp[0]).toContain("script-src 'self'")

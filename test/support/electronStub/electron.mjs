@@ -36,7 +36,7 @@ export class BrowserWindow extends EventEmitter {
     this.options = options
     this.webContents = new WebContents()
     BrowserWindow.all.push(this)
-    report.windows.push({ webPreferences: options.webPreferences, title: options.title })
+    report.windows.push({ webPreferences: options.webPreferences, title: options.title, icon: options.icon })
   }
   async loadFile(path) {
     this.webContents.mainFrame.url = pathToFileURL(path).href
@@ -60,6 +60,7 @@ export const app = Object.assign(appEmitter, {
     if (name !== 'userData') throw new Error(`stub getPath(${name})`)
     return userData
   },
+  isPackaged: false,
   requestSingleInstanceLock: () => true,
   whenReady: () => Promise.resolve(),
   quit: () => {
