@@ -1,7 +1,7 @@
 import { copyFile, stat } from 'node:fs/promises'
 import BetterSqlite3, { type Database } from 'better-sqlite3'
 import { LecternError } from '../../shared/errors.js'
-import { LATEST_SCHEMA_VERSION, MIGRATIONS } from './migrations.js'
+import { MIGRATIONS, type Migration } from './migrations.js'
 
 /** PRAGMA application_id of every project.db: ASCII "LCTN". Lets us tell our file from any other SQLite file. */
 export const LECTERN_APPLICATION_ID = 0x4c43544e
@@ -11,6 +11,8 @@ export interface OpenProjectDbOptions {
   create?: boolean
   /** Open without write access (no migrations, no recovery). Defaults to `false`. */
   readonly?: boolean
+  /** The schema history to bring the database up to. Defaults to `MIGRATIONS`. */
+  migrations?: readonly Migration[]
 }
 
 /**
@@ -19,7 +21,8 @@ export interface OpenProjectDbOptions {
  * Never recreates or overwrites a file that exists.
  */
 export async function openProjectDb(dbPath: string, options: OpenProjectDbOptions = {}): Promise<Database> {
-  const { create = false, readonly = false } = options
+  const { create = false, readonly = false, migrations = MIGRATIONS } = options
+  const latestVersion = migrations.at(-1)?.version ?? 0
   const exists = await stat(dbPath).then(
     (s) => s.isFile() || fail('not_a_project', `${dbPath} is not a file`, dbPath),
     (error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? false : fail('io', `${dbPath}: ${error.message}`, dbPath)),
@@ -35,16 +38,16 @@ export async function openProjectDb(dbPath: string, options: OpenProjectDbOption
   }
   try {
     const { applicationId, userVersion } = readHeader(db, dbPath)
-    if (!create) checkOwnership(dbPath, applicationId, userVersion)
+    if (!create) checkOwnership(dbPath, applicationId, userVersion, latestVersion)
     if (!readonly) {
       db.pragma('journal_mode = WAL')
       db.pragma('synchronous = NORMAL')
     }
     db.pragma('foreign_keys = ON')
     db.pragma('busy_timeout = 5000')
-    if (userVersion < LATEST_SCHEMA_VERSION && !readonly) {
+    if (userVersion < latestVersion && !readonly) {
       if (userVersion > 0) await backupBeforeMigration(db, dbPath, userVersion)
-      migrate(db, userVersion)
+      migrate(db, dbPath, migrations, userVersion)
     }
     return db
   } catch (error) {
@@ -65,15 +68,15 @@ function readHeader(db: Database, dbPath: string): { applicationId: number; user
   }
 }
 
-function checkOwnership(dbPath: string, applicationId: number, userVersion: number): void {
+function checkOwnership(dbPath: string, applicationId: number, userVersion: number, latestVersion: number): void {
   if (applicationId !== LECTERN_APPLICATION_ID) {
     const what = applicationId === 0 && userVersion === 0 ? 'is empty or was not written by Lectern' : 'belongs to another application'
     fail('not_a_project', `${dbPath} ${what}`, dbPath)
   }
-  if (userVersion > LATEST_SCHEMA_VERSION) {
+  if (userVersion > latestVersion) {
     fail(
       'project_too_new',
-      `${dbPath} has schema version ${userVersion}, but this Lectern knows up to ${LATEST_SCHEMA_VERSION}: update Lectern to open it`,
+      `${dbPath} has schema version ${userVersion}, but this Lectern knows up to ${latestVersion}: update Lectern to open it`,
       dbPath,
     )
   }
@@ -85,15 +88,26 @@ async function backupBeforeMigration(db: Database, dbPath: string, fromVersion: 
   await copyFile(dbPath, backupPath)
 }
 
-function migrate(db: Database, fromVersion: number): void {
-  const pending = MIGRATIONS.filter((m) => m.version > fromVersion)
-  db.transaction(() => {
-    for (const migration of pending) {
-      migration.up(db)
-      db.pragma(`user_version = ${migration.version}`)
-    }
-    db.pragma(`application_id = ${LECTERN_APPLICATION_ID}`)
-  })()
+/** All pending migrations in one transaction: a failure leaves the database exactly as it was. */
+function migrate(db: Database, dbPath: string, migrations: readonly Migration[], fromVersion: number): void {
+  const pending = migrations.filter((m) => m.version > fromVersion)
+  let current: Migration | undefined
+  try {
+    db.transaction(() => {
+      for (const migration of pending) {
+        current = migration
+        migration.up(db)
+        db.pragma(`user_version = ${migration.version}`)
+      }
+      db.pragma(`application_id = ${LECTERN_APPLICATION_ID}`)
+    })()
+  } catch (error) {
+    const step = current ? `migration to schema v${current.version} (${current.description})` : 'migration'
+    throw new LecternError('project_corrupt', `${dbPath}: ${step} failed, nothing was changed: ${(error as Error).message}`, {
+      file: dbPath,
+      cause: error,
+    })
+  }
 }
 
 function fail(code: LecternError['code'], message: string, file: string): never {

@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import BetterSqlite3 from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
 import { LATEST_SCHEMA_VERSION } from '../../../../src-main/core/db/migrations.js'
+import type { Migration } from '../../../../src-main/core/db/migrations.js'
 import { LECTERN_APPLICATION_ID, openProjectDb } from '../../../../src-main/core/db/openProjectDb.js'
 import { useTempDirs } from '../../../support/tempDir.js'
 
@@ -92,5 +93,50 @@ describe('openProjectDb', () => {
     const error = await openProjectDb(dbPath).catch((e: unknown) => e)
     expect(error).toMatchObject({ file: dbPath })
     expect(['project_corrupt', 'not_a_project']).toContain((error as { code: string }).code)
+  })
+})
+
+describe('openProjectDb migrations', () => {
+  const v1: Migration = { version: 1, description: 'notes', up: (db) => db.exec('CREATE TABLE notes (text TEXT NOT NULL)') }
+  const v2: Migration = { version: 2, description: 'note tags', up: (db) => db.exec('ALTER TABLE notes ADD COLUMN tag TEXT') }
+  const broken: Migration = {
+    version: 2,
+    description: 'a migration that fails half-way',
+    up: (db) => {
+      db.exec('ALTER TABLE notes ADD COLUMN tag TEXT')
+      db.exec('INSERT INTO no_such_table VALUES (1)')
+    },
+  }
+
+  async function projectAtV1(): Promise<string> {
+    const dbPath = join(await tempDir(), 'project.db')
+    const db = await openProjectDb(dbPath, { create: true, migrations: [v1] })
+    db.prepare('INSERT INTO notes (text) VALUES (?)').run('written by v1')
+    db.close()
+    return dbPath
+  }
+
+  it('backs the database up beside itself before migrating, then migrates', async () => {
+    const dbPath = await projectAtV1()
+    const db = await openProjectDb(dbPath, { migrations: [v1, v2] })
+    expect(db.pragma('user_version', { simple: true })).toBe(2)
+    expect(db.prepare('SELECT text, tag FROM notes').all()).toEqual([{ text: 'written by v1', tag: null }])
+    db.close()
+    const backup = new BetterSqlite3(`${dbPath}.schema-v1.bak`, { readonly: true })
+    expect(backup.pragma('user_version', { simple: true })).toBe(1)
+    expect(backup.prepare('SELECT * FROM notes').all()).toEqual([{ text: 'written by v1' }])
+    backup.close()
+  })
+
+  it('rolls a failed migration back completely and names the step', async () => {
+    const dbPath = await projectAtV1()
+    await expect(openProjectDb(dbPath, { migrations: [v1, broken] })).rejects.toMatchObject({
+      code: 'project_corrupt',
+      message: expect.stringMatching(/migration to schema v2 \(a migration that fails half-way\) failed, nothing was changed/),
+    })
+    const db = await openProjectDb(dbPath, { migrations: [v1] })
+    expect(db.pragma('user_version', { simple: true })).toBe(1)
+    expect(db.prepare('SELECT * FROM notes').all()).toEqual([{ text: 'written by v1' }])
+    db.close()
   })
 })
