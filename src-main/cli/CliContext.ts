@@ -1,4 +1,5 @@
 import type { WorkerOptions } from '../core/app/Workspace.js'
+import { Project, type OpenProjectOptions } from '../core/project/Project.js'
 
 export interface CliContext {
   stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number }
@@ -44,4 +45,22 @@ export function parseIntegerOption(value: string | boolean | undefined, name: st
     throw new UsageError(`--${name} must be a whole number from ${min} to ${max}`)
   }
   return n
+}
+
+/** `<dir> <id>` positionals of the job commands. */
+export function requireDirAndJobId(positionals: string[], usage: string): { dir: string; jobId: string } {
+  const dir = requireDir(positionals, usage)
+  const jobId = positionals[1]
+  if (jobId === undefined || jobId === '') throw new UsageError(`missing <id>\nusage: ${usage}`)
+  return { dir, jobId }
+}
+
+/** Opens the project for the length of `work` and always closes it. */
+export async function withProject<T>(dir: string, work: (project: Project) => Promise<T>, options: OpenProjectOptions = {}): Promise<T> {
+  const project = await Project.open(dir, options)
+  try {
+    return await work(project)
+  } finally {
+    project.close()
+  }
 }

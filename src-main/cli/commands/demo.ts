@@ -1,5 +1,4 @@
-import { Project } from '../../core/project/Project.js'
-import { parseIntegerOption, requireDir, type CliCommand } from '../CliContext.js'
+import { parseIntegerOption, requireDir, withProject, type CliCommand } from '../CliContext.js'
 import { runJobInForeground } from '../runJobInForeground.js'
 
 export const demoCommand: CliCommand = {
@@ -12,13 +11,10 @@ export const demoCommand: CliCommand = {
     const steps = parseIntegerOption(values['steps'], 'steps', 1, 1_000_000) ?? 50
     const stepMs = parseIntegerOption(values['step-ms'], 'step-ms', 0, 60_000) ?? 100
     const threads = parseIntegerOption(values['threads'], 'threads', 1, 512)
-    const project = await Project.open(dir)
-    try {
-      return await runJobInForeground(project, context, { json: values['json'] === true, threads }, (queue) =>
+    return withProject(dir, (project) =>
+      runJobInForeground(project, context, { json: values['json'] === true, threads }, (queue) =>
         queue.enqueue({ kind: 'demo', params: { steps, stepMs } }),
-      )
-    } finally {
-      project.close()
-    }
+      ),
+    )
   },
 }

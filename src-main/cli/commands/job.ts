@@ -1,5 +1,4 @@
-import { Project } from '../../core/project/Project.js'
-import { UsageError, parseIntegerOption, print, printJson, requireDir, type CliCommand } from '../CliContext.js'
+import { parseIntegerOption, print, printJson, requireDirAndJobId, withProject, type CliCommand } from '../CliContext.js'
 import { formatDuration, formatTime, progressLine, table } from '../format.js'
 
 export const jobCommand: CliCommand = {
@@ -8,12 +7,10 @@ export const jobCommand: CliCommand = {
   usage: 'lectern job <dir> <id> [--log <lines>] [--json]',
   options: { json: { type: 'boolean' }, log: { type: 'string' } },
   async run(positionals, values, context) {
-    const dir = requireDir(positionals, this.usage)
-    const jobId = positionals[1]
-    if (jobId === undefined) throw new UsageError(`missing <id>\nusage: ${this.usage}`)
-    const project = await Project.open(dir)
-    try {
-      const job = project.jobs.detail(jobId, parseIntegerOption(values['log'], 'log', 0, 100_000) ?? 50)
+    const { dir, jobId } = requireDirAndJobId(positionals, this.usage)
+    const logLimit = parseIntegerOption(values['log'], 'log', 0, 100_000) ?? 50
+    return withProject(dir, async (project) => {
+      const job = project.jobs.detail(jobId, logLimit)
       if (values['json']) {
         printJson(context, job)
         return 0
@@ -35,8 +32,6 @@ export const jobCommand: CliCommand = {
         for (const line of job.logs) print(context, `  ${formatTime(line.atMs)}  ${line.level.padEnd(5)}  ${line.message}`)
       }
       return 0
-    } finally {
-      project.close()
-    }
+    })
   },
 }

@@ -1,5 +1,4 @@
-import { Project } from '../../core/project/Project.js'
-import { parseIntegerOption, print, printJson, requireDir, type CliCommand } from '../CliContext.js'
+import { parseIntegerOption, print, printJson, requireDir, withProject, type CliCommand } from '../CliContext.js'
 import { formatDuration, formatPercent, formatTime, table } from '../format.js'
 
 export const jobsCommand: CliCommand = {
@@ -8,9 +7,9 @@ export const jobsCommand: CliCommand = {
   usage: 'lectern jobs <dir> [--limit <n>] [--json]',
   options: { json: { type: 'boolean' }, limit: { type: 'string' } },
   async run(positionals, values, context) {
-    const project = await Project.open(requireDir(positionals, this.usage))
-    try {
-      const jobs = project.jobs.list(parseIntegerOption(values['limit'], 'limit', 1, 10_000) ?? 50)
+    const limit = parseIntegerOption(values['limit'], 'limit', 1, 10_000) ?? 50
+    return withProject(requireDir(positionals, this.usage), async (project) => {
+      const jobs = project.jobs.list(limit)
       if (values['json']) {
         printJson(context, jobs)
         return 0
@@ -31,8 +30,6 @@ export const jobsCommand: CliCommand = {
       const resumable = jobs.filter((job) => job.state === 'interrupted')
       if (resumable.length > 0) print(context, `\nResume an interrupted job with: lectern resume ${project.dir} <id>`)
       return 0
-    } finally {
-      project.close()
-    }
+    })
   },
 }

@@ -1,6 +1,5 @@
-import { Project } from '../../core/project/Project.js'
 import { JOB_STATES } from '../../shared/types/jobs.js'
-import { print, printJson, requireDir, type CliCommand } from '../CliContext.js'
+import { print, printJson, requireDir, withProject, type CliCommand } from '../CliContext.js'
 import { formatBytes, formatTime, table } from '../format.js'
 
 export const statusCommand: CliCommand = {
@@ -9,8 +8,7 @@ export const statusCommand: CliCommand = {
   usage: 'lectern status <dir> [--json]',
   options: { json: { type: 'boolean' } },
   async run(positionals, values, context) {
-    const project = await Project.open(requireDir(positionals, this.usage))
-    try {
+    return withProject(requireDir(positionals, this.usage), async (project) => {
       const summary = await project.summary()
       if (values['json']) {
         printJson(context, summary)
@@ -29,8 +27,6 @@ export const statusCommand: CliCommand = {
       )
       if (summary.jobCounts.interrupted > 0) print(context, `\nInterrupted jobs can be continued: lectern jobs ${summary.dir}`)
       return 0
-    } finally {
-      project.close()
-    }
+    })
   },
 }

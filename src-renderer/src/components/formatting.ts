@@ -6,17 +6,8 @@ export function formatEta(seconds: number | null): string {
   return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m left`
 }
 
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB']
-  let value = bytes
-  let unit = 0
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024
-    unit++
-  }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`
-}
-
 export function formatClock(ms: number): string {
   return new Date(ms).toLocaleTimeString()
 }
+
+export { formatBytes } from '../../../src-main/shared/format'

@@ -3,7 +3,7 @@ import type { JobLogLine, JobRequest, JobSummary } from '../../../src-main/share
 import { api } from '../api'
 import { errorMessage } from './errorMessage'
 
-const MAX_LOG_LINES = 200
+const MAX_LOG_LINES = 300
 
 /** Jobs of the open project, kept live from `onJobUpdate` / `onJobLog` after one snapshot. */
 export class JobsState {
@@ -36,9 +36,12 @@ export class JobsState {
     ]
     try {
       const snapshot = await this.client.listJobs({ limit: 100 })
-      // Events that arrived while the snapshot loaded are newer than the snapshot.
+      // Events that arrived while the snapshot loaded are newer than the snapshot, and may name jobs
+      // created after it was read.
       const live = this.jobs
-      this.jobs = snapshot.map((job) => live.find((j) => j.id === job.id) ?? job)
+      const merged = snapshot.map((job) => live.find((j) => j.id === job.id) ?? job)
+      const created = live.filter((j) => !snapshot.some((job) => job.id === j.id))
+      this.jobs = [...created, ...merged].sort((a, b) => Number(b.id) - Number(a.id))
     } catch (error) {
       this.error = errorMessage(error)
     }
