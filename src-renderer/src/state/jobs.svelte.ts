@@ -3,7 +3,7 @@ import type { JobLogLine, JobRequest, JobSummary } from '../../../src-main/share
 import { api } from '../api'
 import { errorMessage } from './errorMessage'
 
-const MAX_LOG_LINES = 300
+const MAX_LOG_LINES = 200
 
 /** Jobs of the open project, kept live from `onJobUpdate` / `onJobLog` after one snapshot. */
 export class JobsState {
@@ -54,11 +54,17 @@ export class JobsState {
     this.logs = {}
   }
 
+  /** Opens a job's log: the stored lines, plus any that arrive while they load. */
   async loadLog(jobId: string): Promise<void> {
+    this.logs[jobId] = []
     try {
       const detail = await this.client.getJob({ jobId, logLimit: MAX_LOG_LINES })
-      this.logs[jobId] = detail.logs
+      const arrived = this.logs[jobId] ?? []
+      const isStored = (line: JobLogLine): boolean =>
+        detail.logs.some((s) => s.atMs === line.atMs && s.level === line.level && s.message === line.message)
+      this.logs[jobId] = [...detail.logs, ...arrived.filter((line) => !isStored(line))].slice(-MAX_LOG_LINES)
     } catch (error) {
+      delete this.logs[jobId]
       this.error = errorMessage(error)
     }
   }

@@ -51,15 +51,29 @@ export class ProjectState {
   }
 
   async forget(dir: string): Promise<void> {
-    this.recent = await this.client.forgetRecentProject({ dir })
+    try {
+      this.recent = await this.client.forgetRecentProject({ dir })
+    } catch (error) {
+      this.error = errorMessage(error)
+    }
   }
 
-  chooseDirectory(title: string): Promise<string | null> {
-    return this.client.chooseDirectory({ title })
+  /** A folder from the native picker, or null when cancelled, unavailable or failed (the error is shown). */
+  async chooseDirectory(title: string): Promise<string | null> {
+    try {
+      return await this.client.chooseDirectory({ title })
+    } catch (error) {
+      this.error = errorMessage(error)
+      return null
+    }
   }
 
   async refreshRecent(): Promise<void> {
-    this.recent = await this.client.listRecentProjects()
+    try {
+      this.recent = await this.client.listRecentProjects()
+    } catch (error) {
+      this.error = errorMessage(error)
+    }
   }
 
   private async run(action: () => Promise<ProjectSummary | null>): Promise<boolean> {

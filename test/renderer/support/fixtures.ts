@@ -1,0 +1,60 @@
+import type { HardwareReport } from '../../../src-main/shared/types/app'
+import type { JobLogLine, JobSummary } from '../../../src-main/shared/types/jobs'
+import type { ProjectSummary, RecentProject } from '../../../src-main/shared/types/project'
+
+export function makeJob(overrides: Partial<JobSummary> = {}): JobSummary {
+  return {
+    id: '1',
+    kind: 'demo',
+    label: 'Demo job (40 steps)',
+    state: 'queued',
+    progress: { done: 0, total: 0, fraction: null, message: null, etaSeconds: null },
+    createdAtMs: 1_000,
+    startedAtMs: null,
+    finishedAtMs: null,
+    attempts: 0,
+    resumable: false,
+    cancelRequested: false,
+    error: null,
+    ...overrides,
+  }
+}
+
+export function makeLogLine(message: string, level: JobLogLine['level'] = 'info'): JobLogLine {
+  return { atMs: 1_000, level, message }
+}
+
+export function makeProject(overrides: Partial<ProjectSummary> = {}): ProjectSummary {
+  return {
+    dir: '/home/me/contracts',
+    name: 'Contracts',
+    dbPath: '/home/me/contracts/project.db',
+    schemaVersion: 1,
+    createdByVersion: '0.1.0',
+    createdAtMs: 1_000,
+    dbSizeBytes: 4096,
+    jobCounts: { queued: 0, running: 0, succeeded: 0, failed: 0, cancelled: 0, interrupted: 0 },
+    ...overrides,
+  }
+}
+
+export function makeRecent(overrides: Partial<RecentProject> = {}): RecentProject {
+  return { dir: '/home/me/contracts', name: 'Contracts', lastOpenedAtMs: 1_000, available: true, ...overrides }
+}
+
+export function makeHardware(overrides: Partial<HardwareReport> = {}): HardwareReport {
+  return {
+    cpuModel: 'Test CPU 9000',
+    logicalCores: 4,
+    autoThreads: 3,
+    effectiveThreads: 3,
+    totalMemoryBytes: 16 * 1024 ** 3,
+    freeMemoryBytes: 8 * 1024 ** 3,
+    platform: 'linux',
+    arch: 'x64',
+    osRelease: '6.1.0',
+    accelerators: [],
+    acceleratorNote: 'GPU probing comes later.',
+    ...overrides,
+  }
+}
