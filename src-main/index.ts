@@ -27,7 +27,7 @@ async function startApp(): Promise<void> {
       return result.canceled ? null : (result.filePaths[0] ?? null)
     },
   })
-  openWindow()
+  // Handlers first, so the page never calls before they exist.
   wireIpc(ipcMain, createHandlers(services), services.events, {
     isTrustedSender: (event) =>
       main !== null &&
@@ -37,6 +37,7 @@ async function startApp(): Promise<void> {
       main.isAppUrl(event.senderFrame.url),
     eventTargets: () => (main && !main.window.isDestroyed() ? [main.window.webContents] : []),
   })
+  openWindow()
 }
 
 function openWindow(): void {

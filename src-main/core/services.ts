@@ -34,7 +34,7 @@ export async function createServices(options: ServicesOptions): Promise<Services
     SettingsStore.load(options.appDataDir, warn),
     RecentProjects.load(options.appDataDir, warn),
   ])
-  const workspace = new Workspace(events, recents, options.jobWorker, () => settings.effectiveThreads())
+  const workspace = new Workspace(events, recents, options.jobWorker, () => settings.effectiveThreads(), warn)
   return {
     appInfo: {
       name: PRODUCT_NAME,

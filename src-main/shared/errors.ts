@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'job_not_found'
   | 'job_state'
   | 'cancelled'
+  | 'interrupted'
   | 'io'
   | 'internal'
 

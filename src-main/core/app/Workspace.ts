@@ -13,15 +13,17 @@ export class Workspace {
   private readonly recents: RecentProjects
   private readonly worker: WorkerOptions
   private readonly threads: () => number
+  private readonly warn: (message: string) => void
   private open: { project: Project; queue: JobQueue } | null = null
   /** Serialises open/create/close so two quick clicks cannot interleave. */
   private transition: Promise<unknown> = Promise.resolve()
 
-  constructor(events: ApiEventBus, recents: RecentProjects, worker: WorkerOptions, threads: () => number) {
+  constructor(events: ApiEventBus, recents: RecentProjects, worker: WorkerOptions, threads: () => number, warn: (message: string) => void) {
     this.events = events
     this.recents = recents
     this.worker = worker
     this.threads = threads
+    this.warn = warn
   }
 
   createProject(dir: string, name: string): Promise<ProjectSummary> {
@@ -76,7 +78,8 @@ export class Workspace {
       this.open = { project, queue }
       queue.start()
       const summary = await project.summary()
-      await this.recents.touch(project.dir, summary.name)
+      // The recent list is a convenience: failing to update it must not fail opening the project.
+      await this.recents.touch(project.dir, summary.name).catch((error: Error) => this.warn(`recent projects not updated: ${error.message}`))
       this.events.emit('onProjectChanged', summary)
       return summary
     } catch (error) {

@@ -79,7 +79,7 @@ export class JobQueue {
   cancel(jobId: string): JobSummary {
     this.assertUsable()
     const job = this.project.jobs.requestCancel(jobId)
-    if (this.running?.id === jobId) this.stopRunning('cancel')
+    if (this.running?.id === jobId) this.stopRunning()
     this.sink.jobUpdated(job)
     return job
   }
@@ -115,7 +115,7 @@ export class JobQueue {
     const running = this.running
     if (running && !running.settled) {
       this.flushProgress(running)
-      this.settle(running, 'interrupted', { error: { code: 'cancelled', message: 'Interrupted: Lectern closed while this job ran' } })
+      this.settle(running, 'interrupted', { error: { code: 'interrupted', message: 'Interrupted: Lectern closed while this job ran' } })
       await running.worker.terminate()
     }
     releaseOwnerId(this.owner)
@@ -206,10 +206,11 @@ export class JobQueue {
     this.sink.jobUpdated(this.project.jobs.get(running.id))
   }
 
-  private stopRunning(reason: 'cancel'): void {
+  /** Asks the worker to stop; terminates it if it has not stopped within the grace period. */
+  private stopRunning(): void {
     const running = this.running
     if (!running || running.settled || running.cancelTimer) return
-    this.log(running.id, 'info', reason === 'cancel' ? 'Cancel requested' : reason)
+    this.log(running.id, 'info', 'Cancel requested')
     running.worker.postMessage({ type: 'cancel' } satisfies ToWorker)
     running.cancelTimer = setTimeout(() => {
       if (running.settled) return
@@ -241,7 +242,7 @@ export class JobQueue {
   private beat(): void {
     if (this.disposed) return
     for (const jobId of this.project.jobs.heartbeat(this.owner)) {
-      if (this.running?.id === jobId) this.stopRunning('cancel')
+      if (this.running?.id === jobId) this.stopRunning()
     }
   }
 

@@ -210,7 +210,7 @@ export class JobStore {
       return this.finish(
         String(r.id),
         'interrupted',
-        { error: { code: 'cancelled', message: 'Interrupted: the process running this job stopped unexpectedly' } },
+        { error: { code: 'interrupted', message: 'Interrupted: the process running this job stopped unexpectedly' } },
         nowMs,
       )
     })

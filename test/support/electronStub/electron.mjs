@@ -106,7 +106,7 @@ export const Menu = {
 }
 
 async function drive() {
-  while (!handlers.has('api:getAppInfo')) await new Promise((r) => setTimeout(r, 10))
+  while (!handlers.has('api:getAppInfo') || BrowserWindow.all.length === 0) await new Promise((r) => setTimeout(r, 10))
   const window = BrowserWindow.all[0]
   const contents = window.webContents
   const trusted = { sender: contents, senderFrame: contents.mainFrame }
