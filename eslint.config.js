@@ -31,16 +31,27 @@ function packageBans(kind) {
 
 const folderOf = (glob) => './' + glob.replace(/\/\*\*$/, '')
 
-/** import-x/no-restricted-paths zones: each layer's files may not import from layers outside its list. */
+/**
+ * import-x/no-restricted-paths zones: each layer's files may not import from layers outside its list. When a
+ * forbidden layer's folder holds nested layers (core holds model), those that are allowed are excepted.
+ */
 function layerZones() {
+  const folders = LAYERS.flatMap((layer) => layer.files.map((glob) => ({ layer, folder: folderOf(glob) })))
   return LAYERS.flatMap((layer) =>
-    LAYERS.filter((other) => !layer.mayImport.includes(other.name)).flatMap((other) =>
+    LAYERS.filter((other) => other !== layer && !layer.mayImport.includes(other.name)).flatMap((other) =>
       layer.files.flatMap((target) =>
-        other.files.map((from) => ({
-          target: folderOf(target),
-          from: folderOf(from),
-          message: `Bad layering: ${layer.name} may import only from ${layer.mayImport.join(', ')}, not ${other.name}.`,
-        })),
+        other.files.map((from) => {
+          const fromFolder = folderOf(from)
+          const except = folders
+            .filter((f) => f.folder.startsWith(fromFolder + '/') && (f.layer === layer || layer.mayImport.includes(f.layer.name)))
+            .map((f) => '.' + f.folder.slice(fromFolder.length))
+          return {
+            target: folderOf(target),
+            from: fromFolder,
+            ...(except.length ? { except } : {}),
+            message: `Bad layering: ${layer.name} may import only from ${layer.mayImport.join(', ')}, not ${other.name}.`,
+          }
+        }),
       ),
     ),
   )
