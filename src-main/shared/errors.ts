@@ -16,6 +16,8 @@ export type ErrorCode =
   | 'job_state'
   | 'cancelled'
   | 'interrupted'
+  | 'invalid_model_file'
+  | 'unsupported_model'
   | 'io'
   | 'internal'
 
