@@ -7,6 +7,7 @@
 /** @typedef {{ name: string, files: string[], mayImport: string[], packages: 'none' | 'node' | 'electron' | 'preload' | 'renderer' }} Layer */
 
 // A file belongs to the most specific layer whose folder holds it (core/model is its own layer inside core).
+// Whoever may import core may import its nested layers too.
 
 /** @type {Layer[]} */
 export const LAYERS = [
@@ -16,14 +17,14 @@ export const LAYERS = [
   // no fs, no Node built-ins, so they stay testable and usable from any thread.
   { name: 'model', files: ['src-main/core/model/**'], mayImport: ['shared', 'model', 'autodiff'], packages: 'none' },
   { name: 'autodiff', files: ['src-main/core/autodiff/**'], mayImport: ['shared', 'autodiff', 'model'], packages: 'none' },
-  { name: 'ipc', files: ['src-main/ipc/**'], mayImport: ['shared', 'core', 'ipc'], packages: 'node' },
-  { name: 'workers', files: ['src-main/workers/**'], mayImport: ['shared', 'core', 'workers'], packages: 'node' },
-  { name: 'cli', files: ['src-main/cli/**'], mayImport: ['shared', 'core', 'cli', 'workers'], packages: 'node' },
-  { name: 'devbridge', files: ['src-main/devbridge/**'], mayImport: ['shared', 'core', 'ipc', 'devbridge', 'workers'], packages: 'node' },
+  { name: 'ipc', files: ['src-main/ipc/**'], mayImport: ['shared', 'core', 'model', 'autodiff', 'ipc'], packages: 'node' },
+  { name: 'workers', files: ['src-main/workers/**'], mayImport: ['shared', 'core', 'model', 'autodiff', 'workers'], packages: 'node' },
+  { name: 'cli', files: ['src-main/cli/**'], mayImport: ['shared', 'core', 'model', 'autodiff', 'cli', 'workers'], packages: 'node' },
+  { name: 'devbridge', files: ['src-main/devbridge/**'], mayImport: ['shared', 'core', 'model', 'autodiff', 'ipc', 'devbridge', 'workers'], packages: 'node' },
   {
     name: 'electron',
     files: ['src-main/electron/**', 'src-main/index.ts', 'src-main/env.d.ts'],
-    mayImport: ['shared', 'core', 'ipc', 'workers', 'electron'],
+    mayImport: ['shared', 'core', 'model', 'autodiff', 'ipc', 'workers', 'electron'],
     packages: 'electron',
   },
   { name: 'preload', files: ['src-main/preload/**'], mayImport: ['shared', 'preload'], packages: 'preload' },

@@ -7,17 +7,18 @@ import { demoCommand } from './commands/demo.js'
 import { initCommand } from './commands/init.js'
 import { jobCommand } from './commands/job.js'
 import { jobsCommand } from './commands/jobs.js'
+import { modelCommand } from './commands/model.js'
 import { resumeCommand } from './commands/resume.js'
 import { statusCommand } from './commands/status.js'
 
-export const COMMANDS: readonly CliCommand[] = [initCommand, statusCommand, jobsCommand, jobCommand, cancelCommand, resumeCommand, demoCommand]
+export const COMMANDS: readonly CliCommand[] = [initCommand, statusCommand, jobsCommand, jobCommand, cancelCommand, resumeCommand, demoCommand, modelCommand]
 
 export function helpText(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length))
   return [
     `Lectern ${LECTERN_VERSION}: turn a private document corpus into a domain-adapted local LLM, offline.`,
     '',
-    'Usage: lectern <command> <dir> [options]',
+    'Usage: lectern <command> <dir> [options]   (lectern model takes a model path instead)',
     '',
     'Commands:',
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),

@@ -91,22 +91,26 @@ export class FileByteSink implements ByteSink {
     this.blockFill += chunk.length
   }
 
-  /** Finishes the file and moves it to its real name. */
+  /** Finishes the file (closing it if still open) and moves it to its real name. */
   async commit(): Promise<void> {
-    await this.flush()
-    await this.handle.sync()
     await this.close()
     await rename(this.partialPath, this.name)
   }
 
-  /** Closes without committing; the partial file is removed. */
+  /** Stops writing; the partial file is removed and nothing appears under the real name. */
   async abort(): Promise<void> {
-    await this.close()
+    if (!this.closed) {
+      this.closed = true
+      await this.handle.close().catch(() => undefined)
+    }
     await rm(this.partialPath, { force: true })
   }
 
+  /** Flushes and closes `<path>.partial`; `commit()` then gives it its real name. */
   async close(): Promise<void> {
     if (this.closed) return
+    await this.flush()
+    await this.handle.sync()
     this.closed = true
     await this.handle.close()
   }

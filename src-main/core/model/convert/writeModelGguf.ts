@@ -1,0 +1,70 @@
+import { ARCHITECTURES, ggufNameForHf, permuteQueryKeyRows } from '../architectures.js'
+import type { GgufMetadata, GgufValue } from '../gguf/ggufTypes.js'
+import { writeGguf, type GgufLayout, type GgufTensorToWrite } from '../gguf/writeGguf.js'
+import { ggufHyperparameterMetadata } from '../hyperparameters.js'
+import type { ByteSink } from '../io/bytes.js'
+import { quantize } from '../quantize/quantize.js'
+import { chooseTensorType, ggufFileTypeNumber, type GgufFileType } from '../quantize/quantMixture.js'
+import type { GgmlTypeName } from '../tensorTypes.js'
+import { rowsOf, type ModelSource, type ModelTensor } from './ModelSource.js'
+
+export interface WriteModelGgufOptions {
+  fileType: GgufFileType
+  signal?: AbortSignal
+  onProgress?: (writtenBytes: number, totalBytes: number) => void
+  /** Rows converted per step; bounds memory for large tensors. Defaults to enough rows for about 16 MiB of float32. */
+  chunkValues?: number
+}
+
+/**
+ * Writes a ModelSource as a GGUF file llama.cpp can load: `general` + hyper-parameter + tokenizer metadata,
+ * tensors renamed to GGUF, q/k rows permuted for `llama`, each tensor in the type llama.cpp's mixture for
+ * `fileType` gives it. Streams a few MiB at a time.
+ */
+export async function writeModelGguf(source: ModelSource, sink: ByteSink, options: WriteModelGgufOptions): Promise<GgufLayout> {
+  const h = source.hyperparameters
+  const arch = ARCHITECTURES[h.architecture]
+  const planned = source.tensors.map((tensor) => {
+    const mapping = ggufNameForHf(arch, tensor.name)
+    if (!mapping) throw new Error(`${source.name}: no GGUF name for ${tensor.name}`)
+    const shape = [...tensor.shape].reverse()
+    const type = chooseTensorType({ fileType: options.fileType, tensorName: mapping.gguf, shape, layerCount: h.blockCount, tiedEmbeddings: h.tiedEmbeddings })
+    const permuteHeads = arch.permuteQueryKey && mapping.role !== null ? (mapping.role === 'query' ? h.headCount : h.headCountKv) : null
+    return { tensor, permuteHeads, toWrite: { name: mapping.gguf, shape, type } satisfies GgufTensorToWrite }
+  })
+  const metadata: GgufMetadata = new Map<string, GgufValue>([
+    ['general.architecture', { type: 'string', value: h.architecture }],
+    ...[...source.general].filter(([key]) => key !== 'general.architecture'),
+    ['general.file_type', { type: 'u32', value: ggufFileTypeNumber(options.fileType) }],
+    ...(isQuantized(options.fileType) ? [['general.quantization_version', { type: 'u32', value: 2 }] as [string, GgufValue]] : []),
+    ...[...ggufHyperparameterMetadata(h)].filter(([key]) => key !== 'general.architecture'),
+    ...source.tokenizer,
+  ])
+  const chunkValues = options.chunkValues ?? 4 * 1024 * 1024
+  return writeGguf(
+    sink,
+    metadata,
+    planned.map((p) => p.toWrite),
+    {
+      tensorData: (_t, index) => tensorChunks(planned[index]!.tensor, planned[index]!.toWrite.type, planned[index]!.permuteHeads, chunkValues),
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    },
+  )
+}
+
+function isQuantized(fileType: GgufFileType): boolean {
+  return fileType !== 'F32' && fileType !== 'F16' && fileType !== 'BF16'
+}
+
+async function* tensorChunks(tensor: ModelTensor, type: GgmlTypeName, permuteHeads: number | null, chunkValues: number): AsyncIterable<Uint8Array> {
+  const { rowCount, rowLength } = rowsOf(tensor.shape)
+  if (permuteHeads !== null) {
+    yield quantize(type, permuteQueryKeyRows(await tensor.readRows(0, rowCount), permuteHeads, rowLength))
+    return
+  }
+  const rowsPerChunk = Math.max(1, Math.floor(chunkValues / rowLength))
+  for (let row = 0; row < rowCount; row += rowsPerChunk) {
+    yield quantize(type, await tensor.readRows(row, Math.min(rowsPerChunk, rowCount - row)))
+  }
+}

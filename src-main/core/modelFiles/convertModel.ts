@@ -1,0 +1,60 @@
+import { mkdir, rename, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { FileByteSink } from '../io/fileBytes.js'
+import { writeModelGguf } from '../model/convert/writeModelGguf.js'
+import { hfFolderJsonFiles, writeModelSafetensors, type SafetensorsExportType } from '../model/convert/writeModelSafetensors.js'
+import type { GgufFileType } from '../model/quantize/quantMixture.js'
+import { openModel } from './openModel.js'
+
+export type ConvertTarget = { format: 'gguf'; type: GgufFileType } | { format: 'safetensors'; type: SafetensorsExportType }
+
+export interface ConvertModelOptions {
+  signal?: AbortSignal
+  onProgress?: (writtenBytes: number, totalBytes: number) => void
+}
+
+/**
+ * Converts `sourcePath` (GGUF file or HF folder) to `outPath`: a GGUF file, or an HF folder (created; files in
+ * it are replaced only once complete). The result is reopened and checked before this resolves.
+ */
+export async function convertModel(sourcePath: string, outPath: string, target: ConvertTarget, options: ConvertModelOptions = {}): Promise<void> {
+  const opened = await openModel(sourcePath)
+  try {
+    if (target.format === 'gguf') {
+      const sink = await FileByteSink.create(outPath)
+      try {
+        await writeModelGguf(opened.source, sink, { fileType: target.type, ...options })
+        await sink.commit()
+      } catch (error) {
+        await sink.abort()
+        throw error
+      }
+    } else {
+      await mkdir(outPath, { recursive: true })
+      const sinks: FileByteSink[] = []
+      try {
+        await writeModelSafetensors(
+          opened.source,
+          async (name) => {
+            const sink = await FileByteSink.create(join(outPath, name))
+            sinks.push(sink)
+            return sink
+          },
+          { type: target.type, ...options },
+        )
+        for (const sink of sinks) await sink.commit()
+      } catch (error) {
+        await Promise.all(sinks.map((sink) => sink.abort()))
+        throw error
+      }
+      for (const [name, text] of Object.entries(hfFolderJsonFiles(opened.source))) {
+        await writeFile(join(outPath, `${name}.partial`), text)
+        await rename(join(outPath, `${name}.partial`), join(outPath, name))
+      }
+    }
+  } finally {
+    await opened.close()
+  }
+  const check = await openModel(outPath)
+  await check.close()
+}
