@@ -26,10 +26,12 @@ export function hfFolderJsonFiles(source: ModelSource): Record<string, string> {
     return value && typeof value.value === 'number' ? value.value : null
   }
   const tokens = { bos: id('tokenizer.ggml.bos_token_id'), eos: id('tokenizer.ggml.eos_token_id') }
+  const nameValue = source.general.get('general.name')
+  const name = nameValue?.type === 'string' ? nameValue.value : undefined
   const tokenizer = tokenizerFromGguf(source.tokenizer, source.name)
   const json = (value: unknown): string => JSON.stringify(value, null, 2) + '\n'
   return {
-    'config.json': json(hfConfigFromHyperparameters(source.hyperparameters, tokens)),
+    'config.json': json({ ...(name === undefined ? {} : { _name_or_path: name }), ...hfConfigFromHyperparameters(source.hyperparameters, tokens) }),
     'generation_config.json': json({ ...(tokens.bos === null ? {} : { bos_token_id: tokens.bos }), ...(tokens.eos === null ? {} : { eos_token_id: tokens.eos }) }),
     'tokenizer.json': json(tokenizer.tokenizerJson),
     'tokenizer_config.json': json(tokenizer.tokenizerConfig),
