@@ -1,7 +1,6 @@
 import { mkdtemp, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { gguf } from '@huggingface/gguf'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { FileByteSource } from '../../../../src-main/core/io/fileBytes.js'
 import { convertModel } from '../../../../src-main/core/modelFiles/convertModel.js'
@@ -11,6 +10,7 @@ import type { GgufFileType } from '../../../../src-main/core/model/quantize/quan
 import { writeTinyGgufModel, type TinyModel } from '../../../fixtures/tinyModels.js'
 import { llamaNextTokenProbabilities } from '../../../support/llamaCpp.js'
 import { referenceLogits, softmax } from '../../../support/referenceForward.js'
+import { expectHuggingFaceGgufAgrees } from '../../../support/huggingfaceGguf.js'
 
 /** ggml's bits per weight of each block type (block bytes × 8 / block elements). */
 const BITS_PER_WEIGHT: Record<string, number> = { F32: 32, F16: 16, Q8_0: 8.5, Q4_K: 4.5, Q5_K: 5.5, Q6_K: 6.5625, Q5_0: 5.5, Q5_1: 6 }
@@ -85,8 +85,8 @@ describe('quantized GGUF exports, loaded by llama.cpp', () => {
     expect(counts).toEqual(typeCounts)
     expect(kl).toBeLessThan(klBound)
     expect(decodedKl).toBeLessThan(Math.min(kl, 1e-2))
-    const parsed = await gguf(path, { allowLocalFile: true })
     const expectedFileType: Record<string, number> = { Q8_0: 7, Q4_K_M: 15, Q5_K_M: 17 }
-    expect((parsed.metadata as Record<string, unknown>)['general.file_type']).toBe(expectedFileType[fileType])
+    expect(header.metadata.get('general.file_type')).toEqual({ type: 'u32', value: expectedFileType[fileType] })
+    await expectHuggingFaceGgufAgrees(path, header)
   })
 })

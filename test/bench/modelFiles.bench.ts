@@ -1,0 +1,340 @@
+/**
+ * `npm run bench:model [-- --quick]`: write and read throughput of GGUF model files (F16 and Q4_K_M) on a
+ * Llama-shaped synthetic model of ≥ 500 MB (F16), with peak RSS next to the file size, against named baselines:
+ *
+ * - I/O ceiling: node:fs write/read streams moving the same byte count (the write baseline fsyncs, as
+ *   FileByteSink does on close);
+ * - file size: ggml's bits per weight (block sizes from ggml-common.h) for the per-tensor types that
+ *   `chooseTensorType` picks, which is how llama.cpp prints a model's size (file bytes × 8 / weights = BPW).
+ *
+ * Each phase runs in its own child process so that its `maxRSS` (the kernel's high-water mark) and its sampled
+ * RSS belong to that phase alone. Figures are printed, never asserted: speed targets live here, not in tests.
+ */
+import { fork } from 'node:child_process'
+import { createReadStream, createWriteStream } from 'node:fs'
+import { mkdtemp, rm, stat } from 'node:fs/promises'
+import { once } from 'node:events'
+import { availableParallelism, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { finished } from 'node:stream/promises'
+import { fileURLToPath } from 'node:url'
+import { FileByteSink, FileByteSource } from '../../src-main/core/io/fileBytes.js'
+import { rowsOf } from '../../src-main/core/model/convert/ModelSource.js'
+import { openGgufModelSource } from '../../src-main/core/model/convert/ggufModelSource.js'
+import { writeModelGguf } from '../../src-main/core/model/convert/writeModelGguf.js'
+import type { ModelHyperparameters } from '../../src-main/core/model/hyperparameters.js'
+import type { GgufFileType } from '../../src-main/core/model/quantize/quantMixture.js'
+import { expectedGgufSize, GGML_BITS_PER_WEIGHT } from './expectedGgufSize.js'
+import { RssSampler, type RssReport } from './RssSampler.js'
+import { syntheticModelSource } from './syntheticModel.js'
+import { syntheticTokenizerMetadata } from './syntheticTokenizerMetadata.js'
+
+const MB = 1e6
+/** Values per readRows call when reading a model back: the writer's default chunk (16 MiB of float32). */
+const READ_CHUNK_VALUES = 4 * 1024 * 1024
+/** Block size of the plain-byte reads and of the fs baselines: FileByteSink's default block. */
+const IO_BLOCK_BYTES = 4 * 1024 * 1024
+const FILE_TYPES: GgufFileType[] = ['F16', 'Q4_K_M']
+
+const llama = (e: number, f: number, blocks: number, heads: number, kvHeads: number, vocab: number): ModelHyperparameters => ({
+  architecture: 'llama',
+  vocabSize: vocab,
+  contextLength: 2048,
+  embeddingLength: e,
+  blockCount: blocks,
+  feedForwardLength: f,
+  headCount: heads,
+  headCountKv: kvHeads,
+  headDim: e / heads,
+  rmsNormEps: 1e-5,
+  ropeTheta: 10000,
+  tiedEmbeddings: false,
+})
+
+/** full: 268 M weights, 537 MB as F16. quick: 31 M weights, 63 MB as F16. Row lengths are multiples of 256 (K-quant blocks). */
+const PRESETS = {
+  full: { hyperparameters: llama(1024, 2816, 18, 16, 4, 32000), minF16Bytes: 500 * MB },
+  quick: { hyperparameters: llama(512, 1536, 8, 8, 4, 6000), minF16Bytes: 0 },
+}
+
+type PhaseSpec =
+  | { kind: 'idle' }
+  | { kind: 'writeGguf'; path: string; fileType: GgufFileType; hyperparameters: ModelHyperparameters }
+  | { kind: 'readGguf'; path: string }
+  | { kind: 'readBytes'; path: string }
+  | { kind: 'fsRead'; path: string }
+  | { kind: 'fsWrite'; path: string; byteCount: number }
+
+interface PhaseResult {
+  seconds: number
+  cpuSeconds: number
+  /** File bytes written or read. */
+  bytes: number
+  rss: RssReport
+  /** writeGguf: what the writer laid out. */
+  layout?: { tensors: { name: string; type: string; byteLength: number }[]; dataOffset: number; totalBytes: number }
+  /** readGguf: float32 values produced. */
+  values?: number
+}
+
+// ------------------------------------------------------------------------------------------- child: one phase
+
+async function runPhaseHere(spec: PhaseSpec): Promise<PhaseResult> {
+  const sampler = await RssSampler.start(50)
+  const cpuStart = process.cpuUsage()
+  const start = performance.now()
+  const partial = await phaseBody(spec)
+  const seconds = (performance.now() - start) / 1000
+  const cpu = process.cpuUsage(cpuStart)
+  const rss = await sampler.stop()
+  return { ...partial, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, rss }
+}
+
+async function phaseBody(spec: PhaseSpec): Promise<Omit<PhaseResult, 'seconds' | 'cpuSeconds' | 'rss'>> {
+  switch (spec.kind) {
+    case 'idle':
+      await new Promise((resolve) => setTimeout(resolve, 500))
+      return { bytes: 0 }
+    case 'writeGguf': {
+      const h = spec.hyperparameters
+      const source = syntheticModelSource(h, syntheticTokenizerMetadata(h.vocabSize))
+      const sink = await FileByteSink.create(spec.path)
+      let nextTenth = 1
+      const layout = await writeModelGguf(source, sink, {
+        fileType: spec.fileType,
+        onProgress: (written, total) => {
+          if (written < (nextTenth * total) / 10) return
+          while (written >= (nextTenth * total) / 10) nextTenth++
+          process.stderr.write(` ${Math.round((100 * written) / total)}%`)
+        },
+      })
+      await sink.commit()
+      process.stderr.write('\n')
+      return {
+        bytes: (await stat(spec.path)).size,
+        layout: { tensors: layout.tensors.map((t) => ({ name: t.name, type: t.type, byteLength: t.byteLength })), dataOffset: layout.dataOffset, totalBytes: layout.totalBytes },
+      }
+    }
+    case 'readGguf': {
+      const file = await FileByteSource.open(spec.path)
+      try {
+        const model = await openGgufModelSource(file)
+        let values = 0
+        for (const tensor of model.tensors) {
+          const { rowCount, rowLength } = rowsOf(tensor.shape)
+          const rowsPerChunk = Math.max(1, Math.floor(READ_CHUNK_VALUES / rowLength))
+          for (let row = 0; row < rowCount; row += rowsPerChunk) {
+            values += (await tensor.readRows(row, Math.min(rowsPerChunk, rowCount - row))).length
+          }
+        }
+        return { bytes: file.sizeBytes, values }
+      } finally {
+        await file.close()
+      }
+    }
+    case 'readBytes': {
+      const file = await FileByteSource.open(spec.path)
+      try {
+        for (let offset = 0; offset < file.sizeBytes; offset += IO_BLOCK_BYTES) await file.read(offset, Math.min(IO_BLOCK_BYTES, file.sizeBytes - offset))
+        return { bytes: file.sizeBytes }
+      } finally {
+        await file.close()
+      }
+    }
+    case 'fsRead': {
+      let bytes = 0
+      for await (const chunk of createReadStream(spec.path, { highWaterMark: IO_BLOCK_BYTES })) bytes += (chunk as Buffer).length
+      return { bytes }
+    }
+    case 'fsWrite': {
+      const block = Buffer.alloc(IO_BLOCK_BYTES, 0x5a)
+      const stream = createWriteStream(spec.path, { highWaterMark: IO_BLOCK_BYTES, flush: true })
+      for (let left = spec.byteCount; left > 0; left -= block.length) {
+        if (!stream.write(left >= block.length ? block : block.subarray(0, left))) await once(stream, 'drain')
+      }
+      stream.end()
+      await finished(stream)
+      return { bytes: spec.byteCount }
+    }
+  }
+}
+
+// ------------------------------------------------------------------------------------------ parent: the run
+
+function runPhase(spec: PhaseSpec): Promise<PhaseResult> {
+  return new Promise((resolve, reject) => {
+    // fork reuses process.execArgv, so the child gets tsx's loader too.
+    const child = fork(fileURLToPath(import.meta.url), ['--phase', JSON.stringify(spec)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+    let result: PhaseResult | undefined
+    child.on('message', (message) => (result = message as PhaseResult))
+    child.on('error', reject)
+    child.on('exit', (code, signal) => {
+      if (code === 0 && result) resolve(result)
+      else reject(new Error(`phase ${spec.kind} exited with ${signal ?? `code ${code}`}${result ? '' : ' and no result'}`))
+    })
+  })
+}
+
+interface TypeRun {
+  fileType: GgufFileType
+  write: PhaseResult
+  readGguf: PhaseResult
+  readBytes: PhaseResult
+  fsRead: PhaseResult
+  fsWrite: PhaseResult
+}
+
+async function main(): Promise<void> {
+  const quick = process.argv.includes('--quick')
+  const preset = quick ? PRESETS.quick : PRESETS.full
+  const h = preset.hyperparameters
+  const dir = await mkdtemp(join(tmpdir(), 'lectern-bench-'))
+  const cleanUp = (): Promise<void> => rm(dir, { recursive: true, force: true })
+  process.once('SIGINT', () => void cleanUp().finally(() => process.exit(130)))
+  const started = performance.now()
+  const log = (line: string): boolean => process.stderr.write(`[${((performance.now() - started) / 1000).toFixed(1).padStart(6)} s] ${line}\n`)
+  try {
+    log(`idle process`)
+    const idle = await runPhase({ kind: 'idle' })
+    const runs: TypeRun[] = []
+    for (const fileType of FILE_TYPES) {
+      const path = join(dir, `synthetic-${fileType}.gguf`)
+      log(`${fileType}: write GGUF`)
+      const write = await runPhase({ kind: 'writeGguf', path, fileType, hyperparameters: h })
+      log(`${fileType}: read GGUF + dequantize`)
+      const readGguf = await runPhase({ kind: 'readGguf', path })
+      log(`${fileType}: read raw bytes (FileByteSource)`)
+      const readBytes = await runPhase({ kind: 'readBytes', path })
+      log(`${fileType}: baseline fs read stream`)
+      const fsRead = await runPhase({ kind: 'fsRead', path })
+      log(`${fileType}: baseline fs write stream`)
+      const copyPath = join(dir, `fs-write-${fileType}.bin`)
+      const fsWrite = await runPhase({ kind: 'fsWrite', path: copyPath, byteCount: write.bytes })
+      await rm(copyPath, { force: true })
+      await rm(path, { force: true })
+      runs.push({ fileType, write, readGguf, readBytes, fsRead, fsWrite })
+    }
+    const totalSeconds = (performance.now() - started) / 1000
+    report({ quick, h, minF16Bytes: preset.minF16Bytes, dir, idle, runs, totalSeconds })
+  } finally {
+    await cleanUp()
+  }
+}
+
+// ------------------------------------------------------------------------------------------------- report
+
+function table(rows: (string | number)[][], rightAligned: (i: number) => boolean = (i) => i > 1): string {
+  const cells = rows.map((row) => row.map(String))
+  const widths = cells[0]!.map((_, i) => Math.max(...cells.map((row) => (row[i] ?? '').length)))
+  return cells.map((row) => row.map((cell, i) => (rightAligned(i) ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n')
+}
+
+const mb = (bytes: number, digits = 1): string => (bytes / MB).toFixed(digits)
+const rate = (bytes: number, seconds: number): string => (bytes / MB / seconds).toFixed(1)
+const ratio = (a: number, b: number, digits = 2): string => `${(a / b).toFixed(digits)}×`
+
+/** Max RSS in each tenth of the phase, in MB: flat means bounded memory, a staircase means something accumulates. */
+function rssTimeline(rss: RssReport): string {
+  const last = rss.samples.at(-1)?.[0] ?? 0
+  const buckets = Array.from({ length: 10 }, () => 0)
+  for (const [ms, bytes] of rss.samples) {
+    const i = Math.min(9, Math.floor((10 * ms) / Math.max(1, last)))
+    buckets[i] = Math.max(buckets[i]!, bytes)
+  }
+  return buckets.map((b) => (b ? mb(b, 0) : '-').padStart(5)).join('')
+}
+
+function report(r: { quick: boolean; h: ModelHyperparameters; minF16Bytes: number; dir: string; idle: PhaseResult; runs: TypeRun[]; totalSeconds: number }): void {
+  const { h } = r
+  const out: string[] = []
+  const f16 = expectedGgufSize(h, 'F16')
+  const f32Bytes = f16.weightCount * 4
+  const idleRss = r.idle.rss.maxRssBytes
+  out.push(`Lectern model-file benchmark (${r.quick ? 'quick' : 'full'}): npm run bench:model${r.quick ? ' -- --quick' : ''}`)
+  out.push(
+    `model   llama, width ${h.embeddingLength}, FFN ${h.feedForwardLength}, ${h.blockCount} blocks, ${h.headCount} heads / ${h.headCountKv} KV, vocab ${h.vocabSize}: ` +
+      `${(f16.weightCount / 1e6).toFixed(1)} M weights, ${mb(f32Bytes)} MB as f32 (synthetic rows generated on demand, never held whole)`,
+  )
+  const f16File = r.runs.find((run) => run.fileType === 'F16')?.write.bytes ?? 0
+  out.push(`size    F16 file ${mb(f16File)} MB${r.minF16Bytes ? (f16File >= r.minF16Bytes ? ` (≥ ${mb(r.minF16Bytes, 0)} MB as required)` : ` — BELOW the required ${mb(r.minF16Bytes, 0)} MB`) : ' (quick run: not the ≥ 500 MB benchmark)'}; both types are written from this same model`)
+  out.push(`files   ${r.dir} (removed afterwards); MB = 10^6 bytes`)
+  out.push(`note    reads run right after the write, so the file is in the page cache for ours and the baseline alike; writes end with fsync in both`)
+  out.push(`idle    a child process with node + tsx + modules + RSS sampler doing nothing: maxRSS ${mb(idleRss, 0)} MB`)
+  out.push(`time    whole run ${r.totalSeconds.toFixed(1)} s on ${availableParallelism()} cores (each phase in its own process; writes and reads are single-threaded)`)
+  out.push('')
+
+  out.push('Throughput (ours vs the fs-stream baseline moving the same bytes)')
+  const rows: (string | number)[][] = [['type', 'phase', 'MB', 's', 'MB/s', 'baseline', 'base MB/s', 'ours/base', 'CPU/wall']]
+  for (const run of r.runs) {
+    const { write, readGguf, readBytes, fsRead, fsWrite } = run
+    const cpu = (p: PhaseResult): string => (p.cpuSeconds / p.seconds).toFixed(2)
+    rows.push([run.fileType, 'write GGUF: file bytes out', mb(write.bytes), write.seconds.toFixed(2), rate(write.bytes, write.seconds), 'fs write stream', rate(fsWrite.bytes, fsWrite.seconds), ratio(write.bytes / write.seconds, fsWrite.bytes / fsWrite.seconds), cpu(write)])
+    rows.push(['', 'write GGUF: f32 weights in', mb(f32Bytes), '', rate(f32Bytes, write.seconds), '', '', '', ''])
+    rows.push(['', 'read GGUF + dequantize (file)', mb(readGguf.bytes), readGguf.seconds.toFixed(2), rate(readGguf.bytes, readGguf.seconds), 'fs read stream', rate(fsRead.bytes, fsRead.seconds), ratio(readGguf.bytes / readGguf.seconds, fsRead.bytes / fsRead.seconds), cpu(readGguf)])
+    rows.push(['', 'read GGUF + dequantize: f32 out', mb((readGguf.values ?? 0) * 4), '', rate((readGguf.values ?? 0) * 4, readGguf.seconds), '', '', '', ''])
+    rows.push(['', 'read raw bytes (FileByteSource)', mb(readBytes.bytes), readBytes.seconds.toFixed(2), rate(readBytes.bytes, readBytes.seconds), 'fs read stream', rate(fsRead.bytes, fsRead.seconds), ratio(readBytes.bytes / readBytes.seconds, fsRead.bytes / fsRead.seconds), cpu(readBytes)])
+  }
+  out.push(table(rows))
+  out.push('')
+
+  out.push(`Peak memory per phase (RSS; "above idle" subtracts the idle process's ${mb(idleRss, 0)} MB)`)
+  const memRows: (string | number)[][] = [['type', 'phase', 'file MB', 'peak RSS MB', 'maxRSS MB', 'above idle MB', 'maxRSS/file', 'above idle/file', 'samples']]
+  const phases = (run: TypeRun): [string, PhaseResult][] => [
+    ['write GGUF', run.write],
+    ['read GGUF + dequantize', run.readGguf],
+    ['read raw bytes', run.readBytes],
+    ['baseline fs read stream', run.fsRead],
+    ['baseline fs write stream', run.fsWrite],
+  ]
+  for (const run of r.runs) {
+    const fileBytes = run.write.bytes
+    for (const [i, [name, p]] of phases(run).entries()) {
+      memRows.push([i === 0 ? run.fileType : '', name, mb(fileBytes), mb(p.rss.peakRssBytes, 0), mb(p.rss.maxRssBytes, 0), mb(p.rss.maxRssBytes - idleRss, 0), ratio(p.rss.maxRssBytes, fileBytes), ratio(p.rss.maxRssBytes - idleRss, fileBytes), p.rss.samples.length])
+    }
+  }
+  out.push(table(memRows))
+  out.push('')
+  out.push('RSS over each phase (MB; the largest sample in each tenth of the phase: flat = streaming, a staircase = something accumulates)')
+  const timelineRows: (string | number)[][] = []
+  for (const run of r.runs) for (const [name, p] of phases(run).slice(0, 3)) timelineRows.push([`${run.fileType} ${name}`, rssTimeline(p.rss)])
+  out.push(table(timelineRows, () => false))
+  out.push('')
+
+  out.push("File size vs ggml's bits per weight (block sizes from ggml-common.h; types from chooseTensorType, llama.cpp's mixture)")
+  const sizeRows: (string | number)[][] = [['type', 'mixture (share of weights)', 'expected bpw', 'expected MB', 'header MB', 'actual MB', 'actual bpw', 'actual/expected', 'per-tensor check']]
+  for (const run of r.runs) {
+    const expected = expectedGgufSize(h, run.fileType)
+    const layout = run.write.layout!
+    const headerBytes = layout.dataOffset
+    const expectedFile = expected.dataBytes + headerBytes
+    const mismatches = layout.tensors.filter((t) => {
+      const type = expected.typeOf.get(t.name)
+      const bpw = type && GGML_BITS_PER_WEIGHT[type]
+      const count = expected.countOf.get(t.name)
+      return t.type !== type || !bpw || count === undefined || t.byteLength !== (count * bpw) / 8
+    })
+    const mixture = expected.byType.map((e) => `${e.type} ${((100 * e.weightCount) / expected.weightCount).toFixed(2)}% (${e.tensorCount})`).join(', ')
+    sizeRows.push([
+      run.fileType,
+      mixture,
+      ((8 * expected.dataBytes) / expected.weightCount).toFixed(4),
+      mb(expectedFile, 2),
+      mb(headerBytes, 2),
+      mb(run.write.bytes, 2),
+      ((8 * run.write.bytes) / expected.weightCount).toFixed(4),
+      ratio(run.write.bytes, expectedFile, 4),
+      mismatches.length === 0 ? `${layout.tensors.length}/${layout.tensors.length} types and sizes as expected` : `MISMATCH: ${mismatches.map((t) => `${t.name} ${t.type} ${t.byteLength} B`).join('; ')}`,
+    ])
+  }
+  out.push(table(sizeRows, (i) => i > 1 && i < 8))
+  out.push('  expected MB = ggml data bytes + our header (metadata + tensor infos); actual bpw = file bytes × 8 / weights, as llama.cpp prints BPW')
+  process.stdout.write(out.join('\n') + '\n')
+}
+
+const phaseArg = process.argv.indexOf('--phase')
+if (phaseArg >= 0) {
+  const result = await runPhaseHere(JSON.parse(process.argv[phaseArg + 1]!) as PhaseSpec)
+  process.send!(result, () => process.disconnect())
+} else {
+  await main()
+}
