@@ -2,7 +2,9 @@ import type { ModelSource } from '../model/convert/ModelSource.js'
 import type { ModelHyperparameters } from '../model/hyperparameters.js'
 
 export interface TensorSummary {
+  /** As stored in the file. */
   name: string
+  /** As the file states it: ne0 first for GGUF, outermost first for safetensors. */
   shape: number[]
   type: string
   elementCount: number
@@ -23,7 +25,7 @@ export interface ModelInspection {
 
 /** What `lectern model inspect` shows: facts only, gathered from headers (no tensor data is read). */
 export function inspectModel(source: ModelSource): ModelInspection {
-  const tensors = source.tensors.map((t) => ({ name: t.name, shape: t.shape, type: t.sourceType, elementCount: t.shape.reduce((a, b) => a * b, 1) }))
+  const tensors = source.tensors.map((t) => ({ name: t.storedName, shape: source.format === 'gguf' ? [...t.shape].reverse() : t.shape, type: t.sourceType, elementCount: t.shape.reduce((a, b) => a * b, 1) }))
   const typeSummary: Record<string, number> = {}
   for (const t of tensors) typeSummary[t.type] = (typeSummary[t.type] ?? 0) + t.elementCount
   const value = (key: string): unknown => source.tokenizer.get(key)?.value

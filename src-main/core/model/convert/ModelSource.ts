@@ -20,6 +20,8 @@ export interface ModelSource {
 export interface ModelTensor {
   /** Hugging Face name, e.g. `model.layers.0.self_attn.q_proj.weight`. */
   name: string
+  /** The name in the source file (`blk.0.attn_q.weight` in a GGUF). */
+  storedName: string
   /** PyTorch order: [rows, rowLength] for matrices, [length] for vectors. */
   shape: number[]
   /** How the source stores it: a GGML type name (F16, Q4_K, …) or a safetensors dtype. */

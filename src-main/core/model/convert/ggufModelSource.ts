@@ -53,6 +53,7 @@ function ggufTensor(source: ByteSource, info: GgufTensorInfo, hfName: string, pe
   let unpermuted: Promise<Float32Array> | null = null
   return {
     name: hfName,
+    storedName: info.name,
     shape,
     sourceType: info.type.name,
     readRows: (firstRow, rowCount) => {

@@ -32,6 +32,7 @@ export function safetensorsModelSource(parts: SafetensorsModelParts): ModelSourc
       const elementBytes = info.elementCount === 0 ? 0 : info.byteLength / info.elementCount
       return {
         name: info.name,
+        storedName: info.name,
         shape: info.shape,
         sourceType: info.dtype,
         readRows: (firstRow, rowCount) =>
