@@ -121,6 +121,10 @@ export function hyperparametersFromGguf(metadata: GgufMetadata, file: string, te
   const a = arch.name
   const embeddingLength = m.number(`${a}.embedding_length`)
   const headCount = m.number(`${a}.attention.head_count`)
+  const scaling = m.optionalString(`${a}.rope.scaling.type`)
+  if (scaling !== undefined && scaling !== 'none') {
+    throw new LecternError('unsupported_model', `${file}: RoPE scaling "${scaling}" is not supported yet`, { file })
+  }
   const tokens = metadata.get('tokenizer.ggml.tokens')
   const vocabSize = m.optionalNumber(`${a}.vocab_size`) ?? (tokens?.type === 'array' ? tokens.value.length : m.fail('vocabulary size unknown: no vocab_size and no tokenizer.ggml.tokens'))
   return {

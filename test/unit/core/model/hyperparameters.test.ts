@@ -59,6 +59,9 @@ describe('model hyper-parameters', () => {
       '/m/config.json: hidden_size must be a positive integer (found "576")',
     )
     expect(() => hyperparametersFromHfConfig({ ...smolLmConfig, rope_scaling: { rope_type: 'yarn' } }, '/m/config.json')).toThrow(/rope_scaling "yarn" is not supported/)
+    const scaled = ggufHyperparameterMetadata(tinyHyperparameters('llama', 10))
+    scaled.set('llama.rope.scaling.type', { type: 'string', value: 'yarn' })
+    expect(() => hyperparametersFromGguf(scaled, '/m/x.gguf', [])).toThrow('/m/x.gguf: RoPE scaling "yarn" is not supported yet')
     expect(() => hyperparametersFromGguf(new Map([['general.architecture', { type: 'string', value: 'llama' }]]), '/m/x.gguf', [])).toThrow(
       /\/m\/x\.gguf: required metadata key llama\.embedding_length is missing/,
     )
