@@ -11,7 +11,7 @@
  * RSS belong to that phase alone. Figures are printed, never asserted: speed targets live here, not in tests.
  */
 import { fork } from 'node:child_process'
-import { createReadStream, createWriteStream } from 'node:fs'
+import { createReadStream, createWriteStream, rmSync } from 'node:fs'
 import { mkdtemp, rm, stat } from 'node:fs/promises'
 import { once } from 'node:events'
 import { availableParallelism, tmpdir } from 'node:os'
@@ -59,6 +59,7 @@ const PRESETS = {
 
 type PhaseSpec =
   | { kind: 'idle' }
+  | { kind: 'readSource'; hyperparameters: ModelHyperparameters }
   | { kind: 'writeGguf'; path: string; fileType: GgufFileType; hyperparameters: ModelHyperparameters }
   | { kind: 'readGguf'; path: string }
   | { kind: 'readBytes'; path: string }
@@ -73,11 +74,19 @@ interface PhaseResult {
   rss: RssReport
   /** writeGguf: what the writer laid out. */
   layout?: { tensors: { name: string; type: string; byteLength: number }[]; dataOffset: number; totalBytes: number }
-  /** readGguf: float32 values produced. */
+  /** readGguf, readSource: float32 values produced. */
   values?: number
+  /**
+   * readGguf: ArrayBuffer bytes freed when the ModelSource is dropped after every tensor was read (both sides
+   * after a forced gc): what the open model holds on to between reads.
+   */
+  retainedBytes?: number
 }
 
 // ------------------------------------------------------------------------------------------- child: one phase
+
+/** What a phase keeps alive until its figures are taken, to measure what it holds (see `retainedBytes`). */
+let keptAlive: unknown = null
 
 async function runPhaseHere(spec: PhaseSpec): Promise<PhaseResult> {
   const sampler = await RssSampler.start(50)
@@ -87,7 +96,24 @@ async function runPhaseHere(spec: PhaseSpec): Promise<PhaseResult> {
   const seconds = (performance.now() - start) / 1000
   const cpu = process.cpuUsage(cpuStart)
   const rss = await sampler.stop()
-  return { ...partial, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, rss }
+  const result: PhaseResult = { ...partial, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, rss }
+  if (keptAlive !== null) {
+    // After the figures above, so the forced collections change none of them. Backing stores of dead
+    // ArrayBuffers are released by a background sweep, so let the event loop turn between collections.
+    const gc = (globalThis as { gc?: () => void }).gc!
+    const settle = async (): Promise<number> => {
+      for (let i = 0; i < 3; i++) {
+        gc()
+        await new Promise((resolve) => setTimeout(resolve, 20))
+      }
+      return process.memoryUsage().arrayBuffers
+    }
+    const held = await settle()
+    keptAlive = null
+    const after = await settle()
+    result.retainedBytes = held - after
+  }
+  return result
 }
 
 async function phaseBody(spec: PhaseSpec): Promise<Omit<PhaseResult, 'seconds' | 'cpuSeconds' | 'rss'>> {
@@ -95,6 +121,17 @@ async function phaseBody(spec: PhaseSpec): Promise<Omit<PhaseResult, 'seconds' |
     case 'idle':
       await new Promise((resolve) => setTimeout(resolve, 500))
       return { bytes: 0 }
+    case 'readSource': {
+      // The synthetic source alone, read in the writer's chunks: the part of the write figures that is not ours.
+      const source = syntheticModelSource(spec.hyperparameters, new Map())
+      let values = 0
+      for (const tensor of source.tensors) {
+        const { rowCount, rowLength } = rowsOf(tensor.shape)
+        const rowsPerChunk = Math.max(1, Math.floor(READ_CHUNK_VALUES / rowLength))
+        for (let row = 0; row < rowCount; row += rowsPerChunk) values += (await tensor.readRows(row, Math.min(rowsPerChunk, rowCount - row))).length
+      }
+      return { bytes: 0, values }
+    }
     case 'writeGguf': {
       const h = spec.hyperparameters
       const source = syntheticModelSource(h, syntheticTokenizerMetadata(h.vocabSize))
@@ -127,6 +164,7 @@ async function phaseBody(spec: PhaseSpec): Promise<Omit<PhaseResult, 'seconds' |
             values += (await tensor.readRows(row, Math.min(rowsPerChunk, rowCount - row))).length
           }
         }
+        keptAlive = model
         return { bytes: file.sizeBytes, values }
       } finally {
         await file.close()
@@ -163,8 +201,11 @@ async function phaseBody(spec: PhaseSpec): Promise<Omit<PhaseResult, 'seconds' |
 
 function runPhase(spec: PhaseSpec): Promise<PhaseResult> {
   return new Promise((resolve, reject) => {
-    // fork reuses process.execArgv, so the child gets tsx's loader too.
-    const child = fork(fileURLToPath(import.meta.url), ['--phase', JSON.stringify(spec)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+    // process.execArgv carries tsx's loader; --expose-gc only serves `retainedBytes`, after the timed part.
+    const child = fork(fileURLToPath(import.meta.url), ['--phase', JSON.stringify(spec)], {
+      execArgv: [...process.execArgv, '--expose-gc'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    })
     let result: PhaseResult | undefined
     child.on('message', (message) => (result = message as PhaseResult))
     child.on('error', reject)
@@ -189,13 +230,16 @@ async function main(): Promise<void> {
   const preset = quick ? PRESETS.quick : PRESETS.full
   const h = preset.hyperparameters
   const dir = await mkdtemp(join(tmpdir(), 'lectern-bench-'))
-  const cleanUp = (): Promise<void> => rm(dir, { recursive: true, force: true })
-  process.once('SIGINT', () => void cleanUp().finally(() => process.exit(130)))
+  // 'exit' also fires after an uncaught error, and on Ctrl-C through the handler below; only sync work runs there.
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }))
+  process.once('SIGINT', () => process.exit(130))
   const started = performance.now()
   const log = (line: string): boolean => process.stderr.write(`[${((performance.now() - started) / 1000).toFixed(1).padStart(6)} s] ${line}\n`)
   try {
     log(`idle process`)
     const idle = await runPhase({ kind: 'idle' })
+    log(`synthetic source alone`)
+    const source = await runPhase({ kind: 'readSource', hyperparameters: h })
     const runs: TypeRun[] = []
     for (const fileType of FILE_TYPES) {
       const path = join(dir, `synthetic-${fileType}.gguf`)
@@ -215,9 +259,9 @@ async function main(): Promise<void> {
       runs.push({ fileType, write, readGguf, readBytes, fsRead, fsWrite })
     }
     const totalSeconds = (performance.now() - started) / 1000
-    report({ quick, h, minF16Bytes: preset.minF16Bytes, dir, idle, runs, totalSeconds })
+    report({ quick, h, minF16Bytes: preset.minF16Bytes, dir, idle, source, runs, totalSeconds })
   } finally {
-    await cleanUp()
+    await rm(dir, { recursive: true, force: true })
   }
 }
 
@@ -244,7 +288,7 @@ function rssTimeline(rss: RssReport): string {
   return buckets.map((b) => (b ? mb(b, 0) : '-').padStart(5)).join('')
 }
 
-function report(r: { quick: boolean; h: ModelHyperparameters; minF16Bytes: number; dir: string; idle: PhaseResult; runs: TypeRun[]; totalSeconds: number }): void {
+function report(r: { quick: boolean; h: ModelHyperparameters; minF16Bytes: number; dir: string; idle: PhaseResult; source: PhaseResult; runs: TypeRun[]; totalSeconds: number }): void {
   const { h } = r
   const out: string[] = []
   const f16 = expectedGgufSize(h, 'F16')
@@ -265,6 +309,7 @@ function report(r: { quick: boolean; h: ModelHyperparameters; minF16Bytes: numbe
 
   out.push('Throughput (ours vs the fs-stream baseline moving the same bytes)')
   const rows: (string | number)[][] = [['type', 'phase', 'MB', 's', 'MB/s', 'baseline', 'base MB/s', 'ours/base', 'CPU/wall']]
+  rows.push(['-', 'synthetic source alone: f32 out', mb(f32Bytes), r.source.seconds.toFixed(2), rate(f32Bytes, r.source.seconds), '', '', '', (r.source.cpuSeconds / r.source.seconds).toFixed(2)])
   for (const run of r.runs) {
     const { write, readGguf, readBytes, fsRead, fsWrite } = run
     const cpu = (p: PhaseResult): string => (p.cpuSeconds / p.seconds).toFixed(2)
@@ -275,6 +320,7 @@ function report(r: { quick: boolean; h: ModelHyperparameters; minF16Bytes: numbe
     rows.push(['', 'read raw bytes (FileByteSource)', mb(readBytes.bytes), readBytes.seconds.toFixed(2), rate(readBytes.bytes, readBytes.seconds), 'fs read stream', rate(fsRead.bytes, fsRead.seconds), ratio(readBytes.bytes / readBytes.seconds, fsRead.bytes / fsRead.seconds), cpu(readBytes)])
   }
   out.push(table(rows))
+  out.push(`  write figures include the synthetic source's ${r.source.seconds.toFixed(2)} s (first row); CPU/wall near 1 = bound by our single-threaded code, not by the disk`)
   out.push('')
 
   out.push(`Peak memory per phase (RSS; "above idle" subtracts the idle process's ${mb(idleRss, 0)} MB)`)
@@ -298,6 +344,11 @@ function report(r: { quick: boolean; h: ModelHyperparameters; minF16Bytes: numbe
   const timelineRows: (string | number)[][] = []
   for (const run of r.runs) for (const [name, p] of phases(run).slice(0, 3)) timelineRows.push([`${run.fileType} ${name}`, rssTimeline(p.rss)])
   out.push(table(timelineRows, () => false))
+  out.push('')
+  // q/k of llama are un-permuted a whole tensor at a time on read; this is what such tensors weigh as float32.
+  const qkF32Bytes = h.blockCount * (h.headCount + h.headCountKv) * h.headDim * h.embeddingLength * 4
+  out.push(`Held by the open ModelSource after reading every tensor once (ArrayBuffers freed by dropping it, after gc); all q/k projections as f32 weigh ${mb(qkF32Bytes)} MB`)
+  for (const run of r.runs) out.push(`  ${run.fileType.padEnd(7)} ${mb(run.readGguf.retainedBytes ?? 0)} MB (${ratio(run.readGguf.retainedBytes ?? 0, qkF32Bytes)} the q/k f32 size, ${ratio(run.readGguf.retainedBytes ?? 0, run.write.bytes)} the file)`)
   out.push('')
 
   out.push("File size vs ggml's bits per weight (block sizes from ggml-common.h; types from chooseTensorType, llama.cpp's mixture)")

@@ -50,17 +50,20 @@ function ggufTensor(source: ByteSource, info: GgufTensorInfo, hfName: string, pe
     const bytes = await source.read(info.absoluteOffset + firstRow * rowBytes, rowCount * rowBytes)
     return dequantize(info.type.name, bytes, rowCount * rowLength)
   }
-  let unpermuted: Promise<Float32Array> | null = null
   return {
     name: hfName,
     storedName: info.name,
     shape,
     sourceType: info.type.name,
-    readRows: (firstRow, rowCount) => {
+    readRows: async (firstRow, rowCount) => {
       if (permuteHeads === null) return readPlainRows(firstRow, rowCount)
-      // q/k rows can only be un-permuted a whole head at a time; these tensors are small, so read them whole once.
-      unpermuted ??= readPlainRows(0, info.elementCount / rowLength).then((all) => permuteQueryKeyRows(all, permuteHeads, rowLength, true))
-      return unpermuted.then((all) => all.slice(firstRow * rowLength, (firstRow + rowCount) * rowLength))
+      // q/k rows are permuted within each head, so read the whole heads that cover the rows asked for.
+      const headRows = info.elementCount / rowLength / permuteHeads
+      const firstHead = Math.floor(firstRow / headRows)
+      const endHead = Math.ceil((firstRow + rowCount) / headRows)
+      const heads = permuteQueryKeyRows(await readPlainRows(firstHead * headRows, (endHead - firstHead) * headRows), endHead - firstHead, rowLength, true)
+      const skip = firstRow - firstHead * headRows
+      return heads.subarray(skip * rowLength, (skip + rowCount) * rowLength)
     },
   }
 }

@@ -57,14 +57,13 @@ function isQuantized(fileType: GgufFileType): boolean {
   return fileType !== 'F32' && fileType !== 'F16' && fileType !== 'BF16'
 }
 
+/** The tensor in `type`, a chunk of rows at a time; q/k chunks hold whole heads, which the permutation needs. */
 async function* tensorChunks(tensor: ModelTensor, type: GgmlTypeName, permuteHeads: number | null, chunkValues: number): AsyncIterable<Uint8Array> {
   const { rowCount, rowLength } = rowsOf(tensor.shape)
-  if (permuteHeads !== null) {
-    yield quantize(type, permuteQueryKeyRows(await tensor.readRows(0, rowCount), permuteHeads, rowLength))
-    return
-  }
-  const rowsPerChunk = Math.max(1, Math.floor(chunkValues / rowLength))
+  const headRows = permuteHeads === null ? 1 : rowCount / permuteHeads
+  const rowsPerChunk = Math.max(1, Math.floor(chunkValues / rowLength / headRows)) * headRows
   for (let row = 0; row < rowCount; row += rowsPerChunk) {
-    yield quantize(type, await tensor.readRows(row, Math.min(rowsPerChunk, rowCount - row)))
+    const rows = await tensor.readRows(row, Math.min(rowsPerChunk, rowCount - row))
+    yield quantize(type, permuteHeads === null ? rows : permuteQueryKeyRows(rows, rows.length / rowLength / headRows, rowLength))
   }
 }
