@@ -15,7 +15,7 @@ export interface WriteModelSafetensorsOptions {
   maxShardBytes?: number
   signal?: AbortSignal
   onProgress?: (writtenBytes: number, totalBytes: number) => void
-  /** Rows converted per step. Defaults to about 4 Mi values. */
+  /** Rows converted per step. Defaults to about 1 Mi values. */
   chunkValues?: number
 }
 
@@ -52,7 +52,7 @@ export async function writeModelSafetensors(
     if (options.type !== 'source') return options.type
     return tensor.sourceType === 'F16' || tensor.sourceType === 'BF16' ? tensor.sourceType : 'F32'
   }
-  const chunkValues = options.chunkValues ?? 4 * 1024 * 1024
+  const chunkValues = options.chunkValues ?? 1024 * 1024
   const { plan } = await writeShardedSafetensors(
     createSink,
     source.tensors.map((t) => ({ name: t.name, dtype: dtypeOf(t), shape: t.shape })),

@@ -43,6 +43,14 @@ describe('readGgufHeader on bad files', () => {
     await expectBad(bytes.subarray(0, bytes.length - 4), /tensor b data \(16 bytes at \d+\) runs past the end of the file/)
   })
 
+  it('reads version 2 files, whose layout is that of version 3', async () => {
+    const v2 = (await validFile()).slice()
+    new DataView(v2.buffer).setUint32(4, 2, true)
+    const header = await readGgufHeader(new MemoryByteSource(v2))
+    expect(header.version).toBe(2)
+    expect(header.tensors.map((t) => t.name)).toEqual(['a', 'b'])
+  })
+
   it('rejects version 1, unknown versions and big-endian files', async () => {
     const bytes = await validFile()
     const v1 = bytes.slice()
