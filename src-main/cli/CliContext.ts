@@ -6,6 +6,8 @@ export interface CliContext {
   stderr: NodeJS.WritableStream
   /** How job workers are started (the built worker, or the .ts source under a TS loader in tests). */
   jobWorker: WorkerOptions
+  /** The quantize worker entry, for `lectern model convert` on several threads. */
+  quantizeWorker: Pick<WorkerOptions, 'workerScript' | 'workerExecArgv'>
   /** Registers a Ctrl-C handler for the duration of a command; returns its remover. */
   onInterrupt(handler: () => void): () => void
 }

@@ -1,4 +1,5 @@
 import jobWorkerPath from '../workers/jobWorker?modulePath'
+import quantizeWorkerPath from '../workers/quantizeWorker?modulePath'
 import { runCli } from './runCli.js'
 
 // `lectern … | head` closes the pipe early; that is not an error.
@@ -11,6 +12,7 @@ const exitCode = await runCli(process.argv.slice(2), {
   stdout: process.stdout,
   stderr: process.stderr,
   jobWorker: { workerScript: jobWorkerPath },
+  quantizeWorker: { workerScript: quantizeWorkerPath },
   onInterrupt(handler) {
     process.on('SIGINT', handler)
     return () => process.off('SIGINT', handler)

@@ -2,19 +2,20 @@ import { inspectModel } from '../../core/modelFiles/inspectModel.js'
 import { convertModel, type ConvertTarget } from '../../core/modelFiles/convertModel.js'
 import { openModel } from '../../core/modelFiles/openModel.js'
 import { GGUF_FILE_TYPES, type GgufFileType } from '../../core/model/quantize/quantMixture.js'
-import { UsageError, print, printJson, type CliCommand, type CliContext } from '../CliContext.js'
+import { resolveComputeThreads } from '../../core/system/hardwareReport.js'
+import { UsageError, parseIntegerOption, print, printJson, type CliCommand, type CliContext } from '../CliContext.js'
 import { formatBytes, table } from '../format.js'
 
 const USAGE = [
   'lectern model inspect <path> [--json]',
-  'lectern model convert <src> --out <dst> --format gguf|safetensors [--type f32|f16|bf16|q8_0|q4_k_m|q5_k_m]',
+  'lectern model convert <src> --out <dst> --format gguf|safetensors [--type f32|f16|bf16|q8_0|q4_k_m|q5_k_m] [--threads <n>]',
 ].join('\n       ')
 
 export const modelCommand: CliCommand = {
   name: 'model',
   summary: 'Inspect a GGUF file or Hugging Face folder, or convert between them (with quantization)',
   usage: USAGE,
-  options: { json: { type: 'boolean' }, out: { type: 'string' }, format: { type: 'string' }, type: { type: 'string' } },
+  options: { json: { type: 'boolean' }, out: { type: 'string' }, format: { type: 'string' }, type: { type: 'string' }, threads: { type: 'string' } },
   async run(positionals, values, context) {
     const [action, path] = positionals
     if (action === 'inspect' && path) return inspect(path, values['json'] === true, context)
@@ -71,6 +72,8 @@ async function convert(source: string, values: Record<string, string | boolean |
   const live = context.stdout.isTTY === true && values['json'] !== true
   const started = performance.now()
   await convertModel(source, out, target, {
+    threads: parseIntegerOption(values['threads'], 'threads', 1, 512) ?? resolveComputeThreads('auto'),
+    quantizeWorker: context.quantizeWorker,
     onProgress: (written, total) => {
       if (live) context.stdout.write(`\r\x1b[2KWriting ${formatBytes(written)} of ${formatBytes(total)} (${Math.floor((100 * written) / total)}%)`)
     },

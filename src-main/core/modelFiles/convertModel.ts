@@ -5,12 +5,16 @@ import { writeModelGguf } from '../model/convert/writeModelGguf.js'
 import { hfFolderJsonFiles, writeModelSafetensors, type SafetensorsExportType } from '../model/convert/writeModelSafetensors.js'
 import type { GgufFileType } from '../model/quantize/quantMixture.js'
 import { openModel } from './openModel.js'
+import { QuantizePool, type QuantizePoolOptions } from './QuantizePool.js'
 
 export type ConvertTarget = { format: 'gguf'; type: GgufFileType } | { format: 'safetensors'; type: SafetensorsExportType }
 
 export interface ConvertModelOptions {
   signal?: AbortSignal
   onProgress?: (writtenBytes: number, totalBytes: number) => void
+  /** Quantize on this many worker threads (with `quantizeWorker`). Defaults to `1`: this thread only. */
+  threads?: number
+  quantizeWorker?: QuantizePoolOptions['worker']
 }
 
 /**
@@ -21,18 +25,29 @@ export async function convertModel(sourcePath: string, outPath: string, target: 
   const opened = await openModel(sourcePath)
   try {
     if (target.format === 'gguf') {
+      const { threads = 1, quantizeWorker, ...progress } = options
+      const quantized = !['F32', 'F16', 'BF16'].includes(target.type)
+      const pool = quantized && threads > 1 && quantizeWorker ? new QuantizePool({ worker: quantizeWorker, size: threads }) : null
       const sink = await FileByteSink.create(outPath)
       try {
-        await writeModelGguf(opened.source, sink, { fileType: target.type, ...options })
+        await writeModelGguf(opened.source, sink, {
+          fileType: target.type,
+          ...progress,
+          // Smaller chunks give every worker something to do even on tensors of a few million values.
+          ...(pool ? { quantizeChunk: (type, values) => pool.quantize(type, values), chunksInFlight: 2 * pool.size, chunkValues: 256 * 1024 } : {}),
+        })
         await sink.commit()
       } catch (error) {
         await sink.abort()
         throw error
+      } finally {
+        await pool?.dispose()
       }
     } else {
       await mkdir(outPath, { recursive: true })
       const sinks: FileByteSink[] = []
       try {
+        const { signal, onProgress } = options
         await writeModelSafetensors(
           opened.source,
           async (name) => {
@@ -40,7 +55,7 @@ export async function convertModel(sourcePath: string, outPath: string, target: 
             sinks.push(sink)
             return sink
           },
-          { type: target.type, ...options },
+          { type: target.type, ...(signal ? { signal } : {}), ...(onProgress ? { onProgress } : {}) },
         )
         for (const sink of sinks) await sink.commit()
       } catch (error) {

@@ -14,6 +14,13 @@ export interface WriteModelGgufOptions {
   onProgress?: (writtenBytes: number, totalBytes: number) => void
   /** Rows converted per step; bounds memory for large tensors. Defaults to about 1 Mi values (4 MiB of float32), which keeps garbage between collections small. */
   chunkValues?: number
+  /**
+   * Quantizes one chunk; a worker pool can be passed here to use several cores. Must give exactly what
+   * `quantize` gives. Defaults to `quantize` on this thread.
+   */
+  quantizeChunk?: (type: GgmlTypeName, values: Float32Array) => Promise<Uint8Array>
+  /** Chunks in flight at once when `quantizeChunk` is asynchronous. Defaults to `1`. */
+  chunksInFlight?: number
 }
 
 /**
@@ -41,12 +48,16 @@ export async function writeModelGguf(source: ModelSource, sink: ByteSink, option
     ...source.tokenizer,
   ])
   const chunkValues = options.chunkValues ?? 1024 * 1024
+  const quantizeChunk = options.quantizeChunk ?? ((type: GgmlTypeName, values: Float32Array) => Promise.resolve(quantize(type, values)))
   return writeGguf(
     sink,
     metadata,
     planned.map((p) => p.toWrite),
     {
-      tensorData: (_t, index) => tensorChunks(planned[index]!.tensor, planned[index]!.toWrite.type, planned[index]!.permuteHeads, chunkValues),
+      tensorData: (_t, index) => {
+        const { tensor, toWrite, permuteHeads } = planned[index]!
+        return inOrder(tensorChunks(tensor, toWrite.type, permuteHeads, chunkValues, quantizeChunk), options.chunksInFlight ?? 1)
+      },
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     },
@@ -57,13 +68,35 @@ function isQuantized(fileType: GgufFileType): boolean {
   return fileType !== 'F32' && fileType !== 'F16' && fileType !== 'BF16'
 }
 
-/** The tensor in `type`, a chunk of rows at a time; q/k chunks hold whole heads, which the permutation needs. */
-async function* tensorChunks(tensor: ModelTensor, type: GgmlTypeName, permuteHeads: number | null, chunkValues: number): AsyncIterable<Uint8Array> {
+/**
+ * The tensor in `type`, a chunk of rows at a time, as promises (so several chunks can be quantized at once); q/k
+ * chunks hold whole heads, which the permutation needs.
+ */
+async function* tensorChunks(
+  tensor: ModelTensor,
+  type: GgmlTypeName,
+  permuteHeads: number | null,
+  chunkValues: number,
+  quantizeChunk: NonNullable<WriteModelGgufOptions['quantizeChunk']>,
+): AsyncIterable<{ pending: Promise<Uint8Array> }> {
   const { rowCount, rowLength } = rowsOf(tensor.shape)
   const headRows = permuteHeads === null ? 1 : rowCount / permuteHeads
   const rowsPerChunk = Math.max(1, Math.floor(chunkValues / rowLength / headRows)) * headRows
   for (let row = 0; row < rowCount; row += rowsPerChunk) {
     const rows = await tensor.readRows(row, Math.min(rowsPerChunk, rowCount - row))
-    yield quantize(type, permuteHeads === null ? rows : permuteQueryKeyRows(rows, rows.length / rowLength / headRows, rowLength))
+    // Wrapped, because an async generator would await a promise it yields and so serialise the chunks.
+    yield { pending: quantizeChunk(type, permuteHeads === null ? rows : permuteQueryKeyRows(rows, rows.length / rowLength / headRows, rowLength)) }
   }
+}
+
+/** Awaits pending chunks in their original order while keeping up to `inFlight` of them running. */
+async function* inOrder(chunks: AsyncIterable<{ pending: Promise<Uint8Array> }>, inFlight: number): AsyncIterable<Uint8Array> {
+  const window: Promise<Uint8Array>[] = []
+  for await (const { pending } of chunks) {
+    // Attach a handler now so a failure while waiting in the window is not reported as unhandled.
+    pending.catch(() => undefined)
+    window.push(pending)
+    if (window.length >= inFlight) yield await window.shift()!
+  }
+  while (window.length > 0) yield await window.shift()!
 }

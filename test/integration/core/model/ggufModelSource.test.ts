@@ -4,6 +4,8 @@ import { describe, expect, it } from 'vitest'
 import { FileByteSink } from '../../../../src-main/core/io/fileBytes.js'
 import { openModel } from '../../../../src-main/core/modelFiles/openModel.js'
 import { writeModelGguf } from '../../../../src-main/core/model/convert/writeModelGguf.js'
+import { convertModel } from '../../../../src-main/core/modelFiles/convertModel.js'
+import { sourceQuantizeWorker } from '../../../../src-main/devbridge/sourceJobWorker.js'
 import { writeTinyGgufModel } from '../../../fixtures/tinyModels.js'
 import { useTempDirs } from '../../../support/tempDir.js'
 
@@ -40,5 +42,22 @@ describe('streaming over q/k projections', () => {
     await sink.commit()
     await opened.close()
     expect((await readFile(smallChunks)).equals(await readFile(model.ggufPath))).toBe(true)
+  })
+
+  it('quantizes on a worker pool to the same bytes as on one thread', async () => {
+    const dir = await tempDir()
+    const model = await writeTinyGgufModel(dir, {
+      architecture: 'qwen2',
+      hyperparameters: { embeddingLength: 256, feedForwardLength: 512, headCount: 4, headCountKv: 2, headDim: 64 },
+    })
+    const single = join(dir, 'single.gguf')
+    const pooled = join(dir, 'pooled.gguf')
+    await convertModel(model.hfDir, single, { format: 'gguf', type: 'Q4_K_M' })
+    await convertModel(model.hfDir, pooled, { format: 'gguf', type: 'Q4_K_M' }, { threads: 2, quantizeWorker: sourceQuantizeWorker() })
+    expect((await readFile(pooled)).equals(await readFile(single))).toBe(true)
+    // The pool really does the work: without a usable worker the conversion fails.
+    await expect(
+      convertModel(model.hfDir, join(dir, 'broken.gguf'), { format: 'gguf', type: 'Q4_K_M' }, { threads: 2, quantizeWorker: { workerScript: join(dir, 'missing.mjs') } }),
+    ).rejects.toThrow()
   })
 })
