@@ -5,14 +5,14 @@ import ProjectPicker from '../../../../src-renderer/src/screens/ProjectPicker/Pr
 import type { RecentProject } from '../../../../src-main/shared/types/project'
 import { makeRecent } from '../../support/fixtures'
 
-function renderPicker(options: { recent?: RecentProject[]; error?: string; browseResult?: string | null } = {}) {
+function renderPicker(options: { recent?: RecentProject[]; error?: string; browseResult?: string | null; canBrowse?: boolean } = {}) {
   const handlers = {
     onCreate: vi.fn(),
     onOpen: vi.fn(),
     onForget: vi.fn(),
     onBrowse: vi.fn(async () => options.browseResult ?? null),
   }
-  render(ProjectPicker, { recent: options.recent ?? [], busy: false, error: options.error ?? null, ...handlers })
+  render(ProjectPicker, { recent: options.recent ?? [], busy: false, error: options.error ?? null, ...handlers, ...(options.canBrowse === undefined ? {} : { canBrowse: options.canBrowse }) })
   return handlers
 }
 
@@ -42,6 +42,12 @@ describe('ProjectPicker', () => {
     await userEvent.click(within(createForm()).getByRole('button', { name: 'Browse…' }))
     expect(chosen.onBrowse).toHaveBeenCalledWith('Choose a folder for the new project')
     expect(within(createForm()).getByRole('textbox', { name: 'Folder' })).toHaveValue('/chosen/dir')
+  })
+
+  it('offers no Browse… where there is no native folder picker', () => {
+    renderPicker({ canBrowse: false })
+    expect(screen.queryByRole('button', { name: 'Browse…' })).toBeNull()
+    expect(within(createForm()).getByRole('textbox', { name: 'Folder' })).toBeInTheDocument()
   })
 
   it('keeps what was typed when Browse… resolves null', async () => {
