@@ -24,6 +24,8 @@ import { openGgufModelSource } from '../../src-main/core/model/convert/ggufModel
 import { writeModelGguf } from '../../src-main/core/model/convert/writeModelGguf.js'
 import type { ModelHyperparameters } from '../../src-main/core/model/hyperparameters.js'
 import type { GgufFileType } from '../../src-main/core/model/quantize/quantMixture.js'
+import { QuantizePool } from '../../src-main/core/modelFiles/QuantizePool.js'
+import { sourceQuantizeWorker } from '../../src-main/devbridge/sourceJobWorker.js'
 import { expectedGgufSize, GGML_BITS_PER_WEIGHT } from './expectedGgufSize.js'
 import { RssSampler, type RssReport } from './RssSampler.js'
 import { syntheticModelSource } from './syntheticModel.js'
@@ -60,7 +62,7 @@ const PRESETS = {
 type PhaseSpec =
   | { kind: 'idle' }
   | { kind: 'readSource'; hyperparameters: ModelHyperparameters }
-  | { kind: 'writeGguf'; path: string; fileType: GgufFileType; hyperparameters: ModelHyperparameters }
+  | { kind: 'writeGguf'; path: string; fileType: GgufFileType; hyperparameters: ModelHyperparameters; workers?: number }
   | { kind: 'readGguf'; path: string }
   | { kind: 'readBytes'; path: string }
   | { kind: 'fsRead'; path: string }
@@ -137,8 +139,11 @@ async function phaseBody(spec: PhaseSpec): Promise<Omit<PhaseResult, 'seconds' |
       const source = syntheticModelSource(h, syntheticTokenizerMetadata(h.vocabSize))
       const sink = await FileByteSink.create(spec.path)
       let nextTenth = 1
+      // As `lectern model convert --threads N` does it (core/modelFiles/convertModel.ts).
+      const pool = spec.workers ? new QuantizePool({ worker: sourceQuantizeWorker(), size: spec.workers }) : null
       const layout = await writeModelGguf(source, sink, {
         fileType: spec.fileType,
+        ...(pool ? { quantizeChunk: (type, values) => pool.quantize(type, values), chunksInFlight: 2 * pool.size, chunkValues: 256 * 1024 } : {}),
         onProgress: (written, total) => {
           if (written < (nextTenth * total) / 10) return
           while (written >= (nextTenth * total) / 10) nextTenth++
@@ -146,6 +151,7 @@ async function phaseBody(spec: PhaseSpec): Promise<Omit<PhaseResult, 'seconds' |
         },
       })
       await sink.commit()
+      await pool?.dispose()
       process.stderr.write('\n')
       return {
         bytes: (await stat(spec.path)).size,
@@ -223,6 +229,8 @@ interface TypeRun {
   readBytes: PhaseResult
   fsRead: PhaseResult
   fsWrite: PhaseResult
+  /** The same write quantizing on a worker pool of one thread per core (quantized types only). */
+  writePooled: PhaseResult | null
 }
 
 async function main(): Promise<void> {
@@ -245,6 +253,13 @@ async function main(): Promise<void> {
       const path = join(dir, `synthetic-${fileType}.gguf`)
       log(`${fileType}: write GGUF`)
       const write = await runPhase({ kind: 'writeGguf', path, fileType, hyperparameters: h })
+      let writePooled: PhaseResult | null = null
+      if (fileType !== 'F16') {
+        log(`${fileType}: write GGUF quantizing on ${availableParallelism()} worker threads`)
+        const pooledPath = join(dir, `synthetic-${fileType}-pooled.gguf`)
+        writePooled = await runPhase({ kind: 'writeGguf', path: pooledPath, fileType, hyperparameters: h, workers: availableParallelism() })
+        await rm(pooledPath, { force: true })
+      }
       log(`${fileType}: read GGUF + dequantize`)
       const readGguf = await runPhase({ kind: 'readGguf', path })
       log(`${fileType}: read raw bytes (FileByteSource)`)
@@ -256,7 +271,7 @@ async function main(): Promise<void> {
       const fsWrite = await runPhase({ kind: 'fsWrite', path: copyPath, byteCount: write.bytes })
       await rm(copyPath, { force: true })
       await rm(path, { force: true })
-      runs.push({ fileType, write, readGguf, readBytes, fsRead, fsWrite })
+      runs.push({ fileType, write, readGguf, readBytes, fsRead, fsWrite, writePooled })
     }
     const totalSeconds = (performance.now() - started) / 1000
     report({ quick, h, minF16Bytes: preset.minF16Bytes, dir, idle, source, runs, totalSeconds })
@@ -315,6 +330,10 @@ function report(r: { quick: boolean; h: ModelHyperparameters; minF16Bytes: numbe
     const cpu = (p: PhaseResult): string => (p.cpuSeconds / p.seconds).toFixed(2)
     rows.push([run.fileType, 'write GGUF: file bytes out', mb(write.bytes), write.seconds.toFixed(2), rate(write.bytes, write.seconds), 'fs write stream', rate(fsWrite.bytes, fsWrite.seconds), ratio(write.bytes / write.seconds, fsWrite.bytes / fsWrite.seconds), cpu(write)])
     rows.push(['', 'write GGUF: f32 weights in', mb(f32Bytes), '', rate(f32Bytes, write.seconds), '', '', '', ''])
+    if (run.writePooled) {
+      const pooled = run.writePooled
+      rows.push(['', `… on ${availableParallelism()} workers: f32 in`, mb(f32Bytes), pooled.seconds.toFixed(2), rate(f32Bytes, pooled.seconds), 'one thread', rate(f32Bytes, write.seconds), ratio(write.seconds, pooled.seconds), cpu(pooled)])
+    }
     rows.push(['', 'read GGUF + dequantize (file)', mb(readGguf.bytes), readGguf.seconds.toFixed(2), rate(readGguf.bytes, readGguf.seconds), 'fs read stream', rate(fsRead.bytes, fsRead.seconds), ratio(readGguf.bytes / readGguf.seconds, fsRead.bytes / fsRead.seconds), cpu(readGguf)])
     rows.push(['', 'read GGUF + dequantize: f32 out', mb((readGguf.values ?? 0) * 4), '', rate((readGguf.values ?? 0) * 4, readGguf.seconds), '', '', '', ''])
     rows.push(['', 'read raw bytes (FileByteSource)', mb(readBytes.bytes), readBytes.seconds.toFixed(2), rate(readBytes.bytes, readBytes.seconds), 'fs read stream', rate(fsRead.bytes, fsRead.seconds), ratio(readBytes.bytes / readBytes.seconds, fsRead.bytes / fsRead.seconds), cpu(readBytes)])
@@ -327,6 +346,7 @@ function report(r: { quick: boolean; h: ModelHyperparameters; minF16Bytes: numbe
   const memRows: (string | number)[][] = [['type', 'phase', 'file MB', 'peak RSS MB', 'maxRSS MB', 'above idle MB', 'maxRSS/file', 'above idle/file', 'samples']]
   const phases = (run: TypeRun): [string, PhaseResult][] => [
     ['write GGUF', run.write],
+    ...(run.writePooled ? [[`write GGUF, ${availableParallelism()} workers`, run.writePooled] as [string, PhaseResult]] : []),
     ['read GGUF + dequantize', run.readGguf],
     ['read raw bytes', run.readBytes],
     ['baseline fs read stream', run.fsRead],
