@@ -1,0 +1,102 @@
+import { broadcastShapes, elementwise, matmul, reduceSum, sizeOf, transpose, broadcastTo } from './ndarray.js'
+import type { GraphOps, OpAttrs, OpDef, OpName, TensorRef } from './types.js'
+
+type Unary = 'Neg' | 'Exp' | 'Log'
+type Binary = 'Add' | 'Sub' | 'Mul' | 'Div'
+
+function binary(onnx: Binary, f: (a: number, b: number) => number, vjp: OpDef<Record<string, never>>['vjp']): OpDef<Record<string, never>> {
+  return {
+    arity: 2,
+    shape: ([a, b]) => broadcastShapes(a!, b!),
+    emit: ({ builder }, inputs, output) => void builder.addNode({ opType: onnx, inputs, outputs: [output] }),
+    vjp,
+    reference: (inputs) => elementwise([...inputs], f),
+  }
+}
+
+function unary(onnx: Unary, f: (x: number) => number, vjp: OpDef<Record<string, never>>['vjp']): OpDef<Record<string, never>> {
+  return {
+    arity: 1,
+    shape: ([x]) => [...x!],
+    emit: ({ builder }, inputs, output) => void builder.addNode({ opType: onnx, inputs, outputs: [output] }),
+    vjp,
+    reference: (inputs) => elementwise([...inputs], f),
+  }
+}
+
+/** Swaps the last two axes. */
+function transposeLastTwo(g: GraphOps, x: TensorRef): TensorRef {
+  const perm = x.shape.map((_, i) => i)
+  perm.splice(-2, 2, x.shape.length - 1, x.shape.length - 2)
+  return g.transpose(x, perm)
+}
+
+/**
+ * THE op table. Composite layers (RMSNorm, softmax, SiLU, cross-entropy, MoRA compress/decompress) are built
+ * from these in other files and have no VJP of their own.
+ */
+export const OPS = {
+  add: binary('Add', (a, b) => a + b, (_g, gradOut) => [gradOut, gradOut]),
+  sub: binary('Sub', (a, b) => a - b, (g, gradOut) => [gradOut, g.neg(gradOut)]),
+  mul: binary('Mul', (a, b) => a * b, (g, gradOut, [a, b]) => [g.mul(gradOut, b!), g.mul(gradOut, a!)]),
+  // d(a/b) = da/b − a·db/b²
+  div: binary('Div', (a, b) => a / b, (g, gradOut, [, b], y) => [g.div(gradOut, b!), g.neg(g.div(g.mul(gradOut, y), b!))]),
+  neg: unary('Neg', (x) => -x, (g, gradOut) => [g.neg(gradOut)]),
+  exp: unary('Exp', Math.exp, (g, gradOut, _inputs, y) => [g.mul(gradOut, y)]),
+  log: unary('Log', Math.log, (g, gradOut, [x]) => [g.div(gradOut, x!)]),
+  matmul: {
+    arity: 2,
+    shape: ([a, b]) => {
+      if (a!.length < 2 || b!.length < 2) throw new Error('matmul needs operands of rank 2 or more')
+      if (a!.at(-1) !== b!.at(-2)) throw new Error(`matmul: inner dimensions ${a!.at(-1)} and ${b!.at(-2)} differ`)
+      return [...broadcastShapes(a!.slice(0, -2), b!.slice(0, -2)), a!.at(-2)!, b!.at(-1)!]
+    },
+    emit: ({ builder }, inputs, output) => void builder.addNode({ opType: 'MatMul', inputs, outputs: [output] }),
+    // (…, m, k)·(…, k, n): dA = G·Bᵀ, dB = Aᵀ·G; the engine sums broadcast batch axes.
+    vjp: (g, gradOut, [a, b]) => [g.matmul(gradOut, transposeLastTwo(g, b!)), g.matmul(transposeLastTwo(g, a!), gradOut)],
+    reference: ([a, b]) => matmul(a!, b!),
+  } satisfies OpDef<OpAttrs['matmul']>,
+  transpose: {
+    arity: 1,
+    shape: ([x], { perm }) => perm.map((p) => x![p]!),
+    emit: ({ builder }, inputs, output, { perm }) => void builder.addNode({ opType: 'Transpose', inputs, outputs: [output], attributes: { perm: { ints: perm } } }),
+    vjp: (g, gradOut, _inputs, _y, { perm }) => {
+      const inverse = perm.map((_, i) => perm.indexOf(i))
+      return [g.transpose(gradOut, inverse)]
+    },
+    reference: ([x], { perm }) => transpose(x!, perm),
+  } satisfies OpDef<OpAttrs['transpose']>,
+  reshape: {
+    arity: 1,
+    shape: ([x], { shape }) => {
+      if (sizeOf(shape) !== sizeOf(x!)) throw new Error(`reshape: [${x!.join(', ')}] cannot become [${shape.join(', ')}]`)
+      return [...shape]
+    },
+    emit: (context, [x], output, { shape }) =>
+      void context.builder.addNode({ opType: 'Reshape', inputs: [x!, context.int64Constant(shape)], outputs: [output] }),
+    vjp: (g, gradOut, [x]) => [g.reshape(gradOut, x!.shape)],
+    reference: ([x], { shape }) => ({ shape: [...shape], data: x!.data.slice() }),
+  } satisfies OpDef<OpAttrs['reshape']>,
+  reduceSum: {
+    arity: 1,
+    shape: ([x], { axes, keepDims }) => (keepDims ? x!.map((d, i) => (axes.includes(i) ? 1 : d)) : x!.filter((_, i) => !axes.includes(i))),
+    emit: (context, [x], output, { axes, keepDims }) =>
+      void context.builder.addNode({
+        opType: 'ReduceSum',
+        inputs: [x!, context.int64Constant(axes)],
+        outputs: [output],
+        attributes: { keepdims: { int: keepDims ? 1 : 0 } },
+      }),
+    // Every summed element gets the gradient of its sum: put the axes back as 1s, then expand.
+    vjp: (g, gradOut, [x], _y, { axes }) => [g.expand(g.reshape(gradOut, x!.shape.map((d, i) => (axes.includes(i) ? 1 : d))), x!.shape)],
+    reference: ([x], { axes, keepDims }) => reduceSum(x!, axes, keepDims),
+  } satisfies OpDef<OpAttrs['reduceSum']>,
+  expand: {
+    arity: 1,
+    shape: ([x], { shape }) => broadcastShapes(x!, shape),
+    emit: (context, [x], output, { shape }) => void context.builder.addNode({ opType: 'Expand', inputs: [x!, context.int64Constant(shape)], outputs: [output] }),
+    // The engine sums the output-shaped gradient back to the input's shape.
+    vjp: (_g, gradOut) => [gradOut],
+    reference: ([x], { shape }) => broadcastTo(x!, broadcastShapes(x!.shape, shape)),
+  } satisfies OpDef<OpAttrs['expand']>,
+} satisfies { [K in OpName]: OpDef<OpAttrs[K]> }

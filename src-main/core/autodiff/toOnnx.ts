@@ -1,0 +1,58 @@
+import type { Graph } from './Graph.js'
+import { OnnxGraphBuilder } from './onnx/OnnxGraphBuilder.js'
+import { OPS } from './ops.js'
+import type { EmitContext, OpAttrs, OpDef, TensorRef } from './types.js'
+
+export interface LowerOptions {
+  /** Element type of every float value. Defaults to `float32`. */
+  elementType?: 'float32' | 'float64'
+  opset?: number
+}
+
+/**
+ * Lowers a graph to an ONNX model: its inputs become graph inputs, constants inline initializers, every node
+ * its op's `emit`. Only what `outputs` need is emitted; ORT prunes nothing for us at level basic.
+ */
+export function lowerToOnnx(graph: Graph, outputs: Record<string, TensorRef>, options: LowerOptions = {}): Uint8Array {
+  const { elementType = 'float32', opset = 21 } = options
+  const builder = new OnnxGraphBuilder()
+  const needed = neededIds(graph, Object.values(outputs))
+  const names = new Map<number, string>()
+  const nameOf = (t: TensorRef): string => names.get(t.id) ?? `t${t.id}`
+  let int64Count = 0
+  const context: EmitContext = {
+    builder,
+    int64Constant: (values) => {
+      const name = `i64_${int64Count++}`
+      builder.addInitializer(name, { elementType: 'int64', dims: [values.length], data: BigInt64Array.from(values.map(BigInt)) })
+      return name
+    },
+  }
+  for (const input of graph.inputs) {
+    names.set(input.id, input.name)
+    builder.addInput(input.name, elementType, input.shape)
+  }
+  for (const { tensor, values } of graph.constants) {
+    if (!needed.has(tensor.id)) continue
+    builder.addInitializer(nameOf(tensor), elementType === 'float64' ? { elementType, dims: tensor.shape, data: values } : { elementType, dims: tensor.shape, data: Float32Array.from(values) })
+  }
+  for (const node of graph.nodes) {
+    if (!needed.has(node.output.id)) continue
+    const def = OPS[node.op] as unknown as OpDef<OpAttrs[typeof node.op]>
+    def.emit(context, node.inputs.map(nameOf), nameOf(node.output), node.attrs)
+  }
+  for (const [name, tensor] of Object.entries(outputs)) {
+    builder.addNode({ opType: 'Identity', inputs: [nameOf(tensor)], outputs: [name] })
+    builder.addOutput(name, elementType, tensor.shape)
+  }
+  return builder.toModelBytes({ opset })
+}
+
+function neededIds(graph: Graph, outputs: readonly TensorRef[]): Set<number> {
+  const needed = new Set(outputs.map((t) => t.id))
+  for (let i = graph.nodes.length - 1; i >= 0; i--) {
+    const node = graph.nodes[i]!
+    if (needed.has(node.output.id)) for (const input of node.inputs) needed.add(input.id)
+  }
+  return needed
+}

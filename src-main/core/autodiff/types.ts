@@ -1,0 +1,62 @@
+import type { NdArray } from './ndarray.js'
+import type { OnnxGraphBuilder } from './onnx/OnnxGraphBuilder.js'
+
+/** A value in a graph: graph input, constant or op output. Shapes are static. */
+export interface TensorRef {
+  readonly id: number
+  readonly name: string
+  readonly shape: readonly number[]
+}
+
+export type OpName = 'add' | 'sub' | 'mul' | 'div' | 'neg' | 'exp' | 'log' | 'matmul' | 'transpose' | 'reshape' | 'reduceSum' | 'expand'
+
+export interface OpAttrs {
+  add: Record<string, never>
+  sub: Record<string, never>
+  mul: Record<string, never>
+  div: Record<string, never>
+  neg: Record<string, never>
+  exp: Record<string, never>
+  log: Record<string, never>
+  matmul: Record<string, never>
+  transpose: { perm: readonly number[] }
+  reshape: { shape: readonly number[] }
+  reduceSum: { axes: readonly number[]; keepDims: boolean }
+  expand: { shape: readonly number[] }
+}
+
+/** The graph operations a VJP may use to state its gradient: backward is just more graph. */
+export interface GraphOps {
+  constant(values: ArrayLike<number>, shape: readonly number[]): TensorRef
+  add(a: TensorRef, b: TensorRef): TensorRef
+  sub(a: TensorRef, b: TensorRef): TensorRef
+  mul(a: TensorRef, b: TensorRef): TensorRef
+  div(a: TensorRef, b: TensorRef): TensorRef
+  neg(a: TensorRef): TensorRef
+  exp(a: TensorRef): TensorRef
+  log(a: TensorRef): TensorRef
+  matmul(a: TensorRef, b: TensorRef): TensorRef
+  transpose(a: TensorRef, perm: readonly number[]): TensorRef
+  reshape(a: TensorRef, shape: readonly number[]): TensorRef
+  reduceSum(a: TensorRef, axes: readonly number[], keepDims?: boolean): TensorRef
+  expand(a: TensorRef, shape: readonly number[]): TensorRef
+}
+
+/** What lowering to ONNX gives an op: the builder, and a way to add int64 constants (shapes, axes). */
+export interface EmitContext {
+  builder: OnnxGraphBuilder
+  int64Constant(values: readonly number[]): string
+}
+
+/**
+ * One op, stated once: its output shape, its ONNX nodes, its vector-Jacobian product (with graph ops, one
+ * gradient or null per input, in the output's shape where the op broadcasts: the engine sums it back down),
+ * and a float64 reference for tests.
+ */
+export interface OpDef<A> {
+  arity: number
+  shape(inputs: readonly (readonly number[])[], attrs: A): number[]
+  emit(context: EmitContext, inputs: readonly string[], output: string, attrs: A): void
+  vjp(g: GraphOps, gradOut: TensorRef, inputs: readonly TensorRef[], output: TensorRef, attrs: A): (TensorRef | null)[]
+  reference(inputs: readonly NdArray[], attrs: A): NdArray
+}

@@ -1,0 +1,44 @@
+import * as ort from 'onnxruntime-node'
+import { describe, expect, it } from 'vitest'
+import { gradients } from '../../../../src-main/core/autodiff/gradient.js'
+import { Graph } from '../../../../src-main/core/autodiff/Graph.js'
+import { lowerToOnnx } from '../../../../src-main/core/autodiff/toOnnx.js'
+import type { TensorRef } from '../../../../src-main/core/autodiff/types.js'
+
+async function run(g: Graph, outputs: Record<string, TensorRef>, feeds: Record<string, number[]>): Promise<Record<string, number[]>> {
+  const session = await ort.InferenceSession.create(lowerToOnnx(g, outputs, { elementType: 'float64' }), { graphOptimizationLevel: 'basic', intraOpNumThreads: 1 })
+  const inputs = Object.fromEntries(g.inputs.map((t) => [t.name, new ort.Tensor('float64', Float64Array.from(feeds[t.name]!), [...t.shape])]))
+  const result = await session.run(inputs)
+  await session.release()
+  return Object.fromEntries(Object.keys(outputs).map((name) => [name, [...(result[name]!.data as Float64Array)]]))
+}
+
+describe('gradient engine', () => {
+  it('sums the gradients of a value used twice: d/dx Σ x·x = 2x', async () => {
+    const g = new Graph()
+    const x = g.input('x', [3])
+    const [dx] = gradients(g, g.reduceSum(g.mul(x, x), [0]), [x])
+    expect(await run(g, { dx: dx! }, { x: [1, -2, 3] })).toEqual({ dx: [2, -4, 6] })
+  })
+
+  it('gives zeros to a tensor that does not reach the loss, and emits no gradient into frozen tensors', async () => {
+    const g = new Graph()
+    const x = g.input('x', [2])
+    const frozen = g.input('frozen', [2])
+    const unused = g.input('unused', [2])
+    const loss = g.reduceSum(g.mul(x, g.exp(frozen)), [0])
+    const nodesBefore = g.nodes.length
+    const [dx, dUnused] = gradients(g, loss, [x, unused])
+    // No exp VJP: frozen's branch needs no gradient.
+    expect(g.nodes.slice(nodesBefore).some((n) => n.op === 'exp')).toBe(false)
+    expect(await run(g, { dx: dx!, dUnused: dUnused! }, { x: [1, 2], frozen: [0, Math.log(2)], unused: [5, 5] })).toEqual({ dx: [1, 2], dUnused: [0, 0] })
+  })
+
+  it('refuses a non-scalar loss and reports bad shapes with the op and operands', () => {
+    const g = new Graph()
+    const x = g.input('x', [2, 3])
+    expect(() => gradients(g, x, [x])).toThrow('the loss must be a scalar, not [2, 3]')
+    expect(() => g.matmul(x, x)).toThrow(/matmul on x \[2, 3\], x \[2, 3\]: matmul: inner dimensions 3 and 2 differ/)
+    expect(() => g.add(x, g.input('y', [4]))).toThrow(/do not broadcast/)
+  })
+})

@@ -1,0 +1,20 @@
+import { describe, it } from 'vitest'
+import { checkOp } from '../../../support/checkOp.js'
+
+describe('every op: ORT forward = float64 reference, ORT gradients = central differences', () => {
+  it('add, with broadcasting both ways', () => checkOp('add', [[2, 3, 4], [3, 1]], {}))
+  it('sub, with a scalar', () => checkOp('sub', [[4, 3], []], {}))
+  it('mul, with broadcasting', () => checkOp('mul', [[2, 1, 4], [3, 4]], {}))
+  it('div', () => checkOp('div', [[3, 4], [3, 4]], {}, { ranges: ['signed', 'positive'] }))
+  it('neg', () => checkOp('neg', [[5]], {}))
+  it('exp', () => checkOp('exp', [[2, 3]], {}))
+  it('log', () => checkOp('log', [[2, 3]], {}, { ranges: ['positive'] }))
+  it('matmul, 2-D', () => checkOp('matmul', [[3, 4], [4, 5]], {}))
+  it('matmul, batched left and shared right (weights)', () => checkOp('matmul', [[2, 3, 4], [4, 5]], {}))
+  it('matmul, batched both', () => checkOp('matmul', [[2, 3, 4], [2, 4, 2]], {}))
+  it('transpose', () => checkOp('transpose', [[2, 3, 4]], { perm: [2, 0, 1] }))
+  it('reshape', () => checkOp('reshape', [[2, 3, 4]], { shape: [6, 4] }))
+  it('reduceSum, dropping axes', () => checkOp('reduceSum', [[2, 3, 4]], { axes: [0, 2], keepDims: false }))
+  it('reduceSum, keeping axes', () => checkOp('reduceSum', [[2, 3, 4]], { axes: [1], keepDims: true }))
+  it('expand', () => checkOp('expand', [[3, 1]], { shape: [2, 3, 4] }))
+})
