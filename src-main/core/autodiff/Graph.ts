@@ -47,7 +47,7 @@ export class Graph implements GraphOps {
   /** Records `op` on the tape; its output shape comes from the op's `shape` rule. */
   apply<K extends OpName>(op: K, inputs: TensorRef[], attrs: OpAttrs[K]): TensorRef {
     const def = OPS[op] as unknown as { arity: number; shape(shapes: readonly (readonly number[])[], attrs: OpAttrs[K]): number[] }
-    if (inputs.length !== def.arity) throw new LecternError('invalid_argument', `${op} takes ${def.arity} inputs, got ${inputs.length}`)
+    if (def.arity >= 0 && inputs.length !== def.arity) throw new LecternError('invalid_argument', `${op} takes ${def.arity} inputs, got ${inputs.length}`)
     let shape: number[]
     try {
       shape = def.shape(inputs.map((t) => t.shape), attrs)
@@ -77,6 +77,13 @@ export class Graph implements GraphOps {
   reshape = (a: TensorRef, shape: readonly number[]): TensorRef => this.apply('reshape', [a], { shape })
   reduceSum = (a: TensorRef, axes: readonly number[], keepDims = false): TensorRef => this.apply('reduceSum', [a], { axes, keepDims })
   expand = (a: TensorRef, shape: readonly number[]): TensorRef => this.apply('expand', [a], { shape })
+  sqrt = (a: TensorRef): TensorRef => this.apply('sqrt', [a], {})
+  reduceMax = (a: TensorRef, axes: readonly number[], keepDims = false): TensorRef => this.apply('reduceMax', [a], { axes, keepDims })
+  slice = (a: TensorRef, axis: number, start: number, end: number): TensorRef => this.apply('slice', [a], { axis, start, end })
+  pad = (a: TensorRef, axis: number, before: number, after: number): TensorRef => this.apply('pad', [a], { axis, before, after })
+  concat = (parts: TensorRef[], axis: number): TensorRef => this.apply('concat', parts, { axis })
+  /** The same value, through which no gradient flows (e.g. the max subtracted inside softmax). */
+  stopGradient = (a: TensorRef): TensorRef => this.apply('stopGradient', [a], {})
 
   private tensor(name: string, shape: readonly number[]): TensorRef {
     if (shape.some((d) => !Number.isInteger(d) || d < 0)) throw new LecternError('invalid_argument', `${name}: invalid shape [${shape.join(', ')}]`)

@@ -105,3 +105,56 @@ export function matmul(a: NdArray, b: NdArray): NdArray {
   }
   return { shape: [...batch, m, n], data: out }
 }
+
+export function reduceMax(a: NdArray, axes: readonly number[], keepDims: boolean): NdArray {
+  const keptShape = a.shape.map((d, i) => (axes.includes(i) ? 1 : d))
+  const out = new Float64Array(sizeOf(keptShape)).fill(-Infinity)
+  const inStrides = stridesOf(a.shape)
+  const outStrides = stridesOf(keptShape)
+  for (let i = 0; i < a.data.length; i++) {
+    let target = 0
+    for (let d = 0; d < a.shape.length; d++) {
+      if (!axes.includes(d)) target += (Math.floor(i / inStrides[d]!) % a.shape[d]!) * outStrides[d]!
+    }
+    out[target] = Math.max(out[target]!, a.data[i]!)
+  }
+  return { shape: keepDims ? keptShape : a.shape.filter((_, i) => !axes.includes(i)), data: out }
+}
+
+/** Copies the block of `a` whose coordinate along `axis` is in [start, end). */
+export function slice(a: NdArray, axis: number, start: number, end: number): NdArray {
+  const shape = a.shape.map((d, i) => (i === axis ? end - start : d))
+  const outer = sizeOf(a.shape.slice(0, axis))
+  const inner = sizeOf(a.shape.slice(axis + 1))
+  const out = new Float64Array(sizeOf(shape))
+  for (let o = 0; o < outer; o++) {
+    out.set(a.data.subarray((o * a.shape[axis]! + start) * inner, (o * a.shape[axis]! + end) * inner), o * (end - start) * inner)
+  }
+  return { shape, data: out }
+}
+
+export function pad(a: NdArray, axis: number, before: number, after: number): NdArray {
+  const length = a.shape[axis]!
+  const shape = a.shape.map((d, i) => (i === axis ? d + before + after : d))
+  const outer = sizeOf(a.shape.slice(0, axis))
+  const inner = sizeOf(a.shape.slice(axis + 1))
+  const out = new Float64Array(sizeOf(shape))
+  for (let o = 0; o < outer; o++) out.set(a.data.subarray(o * length * inner, (o + 1) * length * inner), (o * shape[axis]! + before) * inner)
+  return { shape, data: out }
+}
+
+export function concat(parts: NdArray[], axis: number): NdArray {
+  const shape = parts[0]!.shape.map((d, i) => (i === axis ? parts.reduce((sum, p) => sum + p.shape[axis]!, 0) : d))
+  const outer = sizeOf(shape.slice(0, axis))
+  const inner = sizeOf(shape.slice(axis + 1))
+  const out = new Float64Array(sizeOf(shape))
+  let at = 0
+  for (let o = 0; o < outer; o++) {
+    for (const p of parts) {
+      const block = p.shape[axis]! * inner
+      out.set(p.data.subarray(o * block, (o + 1) * block), at)
+      at += block
+    }
+  }
+  return { shape, data: out }
+}

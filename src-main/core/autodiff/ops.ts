@@ -1,7 +1,7 @@
-import { broadcastShapes, elementwise, matmul, reduceSum, sizeOf, transpose, broadcastTo } from './ndarray.js'
+import { broadcastShapes, broadcastTo, concat, elementwise, matmul, pad, reduceMax, reduceSum, sizeOf, slice, transpose } from './ndarray.js'
 import type { GraphOps, OpAttrs, OpDef, OpName, TensorRef } from './types.js'
 
-type Unary = 'Neg' | 'Exp' | 'Log'
+type Unary = 'Neg' | 'Exp' | 'Log' | 'Sqrt'
 type Binary = 'Add' | 'Sub' | 'Mul' | 'Div'
 
 function binary(onnx: Binary, f: (a: number, b: number) => number, vjp: OpDef<Record<string, never>>['vjp']): OpDef<Record<string, never>> {
@@ -44,6 +44,8 @@ export const OPS = {
   neg: unary('Neg', (x) => -x, (g, gradOut) => [g.neg(gradOut)]),
   exp: unary('Exp', Math.exp, (g, gradOut, _inputs, y) => [g.mul(gradOut, y)]),
   log: unary('Log', Math.log, (g, gradOut, [x]) => [g.div(gradOut, x!)]),
+  // d√x = 1/(2√x)
+  sqrt: unary('Sqrt', Math.sqrt, (g, gradOut, _inputs, y) => [g.div(gradOut, g.add(y, y))]),
   matmul: {
     arity: 2,
     shape: ([a, b]) => {
@@ -99,4 +101,73 @@ export const OPS = {
     vjp: (_g, gradOut) => [gradOut],
     reference: ([x], { shape }) => broadcastTo(x!, broadcastShapes(x!.shape, shape)),
   } satisfies OpDef<OpAttrs['expand']>,
+  reduceMax: {
+    arity: 1,
+    shape: ([x], { axes, keepDims }) => (keepDims ? x!.map((d, i) => (axes.includes(i) ? 1 : d)) : x!.filter((_, i) => !axes.includes(i))),
+    emit: (context, [x], output, { axes, keepDims }) =>
+      void context.builder.addNode({
+        opType: 'ReduceMax',
+        inputs: [x!, context.int64Constant(axes)],
+        outputs: [output],
+        attributes: { keepdims: { int: keepDims ? 1 : 0 } },
+      }),
+    // Its gradient (a one-hot on the argmax, split on ties) is never needed: the max is only used detached.
+    vjp: () => {
+      throw new Error('reduceMax has no gradient; use it through stopGradient (as softmax does)')
+    },
+    reference: ([x], { axes, keepDims }) => reduceMax(x!, axes, keepDims),
+  } satisfies OpDef<OpAttrs['reduceMax']>,
+  slice: {
+    arity: 1,
+    shape: ([x], { axis, start, end }) => {
+      if (start < 0 || end > x![axis]! || start >= end) throw new Error(`slice [${start}, ${end}) is outside axis ${axis} of length ${x![axis]}`)
+      return x!.map((d, i) => (i === axis ? end - start : d))
+    },
+    emit: (context, [x], output, { axis, start, end }) =>
+      void context.builder.addNode({
+        opType: 'Slice',
+        inputs: [x!, context.int64Constant([start]), context.int64Constant([end]), context.int64Constant([axis])],
+        outputs: [output],
+      }),
+    vjp: (g, gradOut, [x], _y, { axis, start, end }) => [g.pad(gradOut, axis, start, x!.shape[axis]! - end)],
+    reference: ([x], { axis, start, end }) => slice(x!, axis, start, end),
+  } satisfies OpDef<OpAttrs['slice']>,
+  pad: {
+    arity: 1,
+    shape: ([x], { axis, before, after }) => x!.map((d, i) => (i === axis ? d + before + after : d)),
+    emit: (context, [x], output, { axis, before, after }, [shape]) => {
+      const rank = shape!.length
+      const pads = [...Array.from({ length: rank }, (_, i) => (i === axis ? before : 0)), ...Array.from({ length: rank }, (_, i) => (i === axis ? after : 0))]
+      context.builder.addNode({ opType: 'Pad', inputs: [x!, context.int64Constant(pads)], outputs: [output] })
+    },
+    vjp: (g, gradOut, [x], _y, { axis, before }) => [g.slice(gradOut, axis, before, before + x!.shape[axis]!)],
+    reference: ([x], { axis, before, after }) => pad(x!, axis, before, after),
+  } satisfies OpDef<OpAttrs['pad']>,
+  concat: {
+    arity: -1,
+    shape: (parts, { axis }) => {
+      const first = parts[0]!
+      for (const p of parts) {
+        if (p.length !== first.length || p.some((d, i) => i !== axis && d !== first[i])) throw new Error(`concat: parts differ outside axis ${axis}`)
+      }
+      return first.map((d, i) => (i === axis ? parts.reduce((sum, p) => sum + p[axis]!, 0) : d))
+    },
+    emit: ({ builder }, inputs, output, { axis }) => void builder.addNode({ opType: 'Concat', inputs, outputs: [output], attributes: { axis: { int: axis } } }),
+    vjp: (g, gradOut, parts, _y, { axis }) => {
+      let start = 0
+      return parts.map((p) => {
+        const piece = g.slice(gradOut, axis, start, start + p.shape[axis]!)
+        start += p.shape[axis]!
+        return piece
+      })
+    },
+    reference: (parts, { axis }) => concat([...parts], axis),
+  } satisfies OpDef<OpAttrs['concat']>,
+  stopGradient: {
+    arity: 1,
+    shape: ([x]) => [...x!],
+    emit: ({ builder }, inputs, output) => void builder.addNode({ opType: 'Identity', inputs, outputs: [output] }),
+    vjp: () => [null],
+    reference: ([x]) => ({ shape: [...x!.shape], data: x!.data.slice() }),
+  } satisfies OpDef<OpAttrs['stopGradient']>,
 } satisfies { [K in OpName]: OpDef<OpAttrs[K]> }

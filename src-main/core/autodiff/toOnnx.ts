@@ -39,7 +39,7 @@ export function lowerToOnnx(graph: Graph, outputs: Record<string, TensorRef>, op
   for (const node of graph.nodes) {
     if (!needed.has(node.output.id)) continue
     const def = OPS[node.op] as unknown as OpDef<OpAttrs[typeof node.op]>
-    def.emit(context, node.inputs.map(nameOf), nameOf(node.output), node.attrs)
+    def.emit(context, node.inputs.map(nameOf), nameOf(node.output), node.attrs, node.inputs.map((t) => t.shape))
   }
   for (const [name, tensor] of Object.entries(outputs)) {
     builder.addNode({ opType: 'Identity', inputs: [nameOf(tensor)], outputs: [name] })

@@ -8,7 +8,25 @@ export interface TensorRef {
   readonly shape: readonly number[]
 }
 
-export type OpName = 'add' | 'sub' | 'mul' | 'div' | 'neg' | 'exp' | 'log' | 'matmul' | 'transpose' | 'reshape' | 'reduceSum' | 'expand'
+export type OpName =
+  | 'add'
+  | 'sub'
+  | 'mul'
+  | 'div'
+  | 'neg'
+  | 'exp'
+  | 'log'
+  | 'sqrt'
+  | 'matmul'
+  | 'transpose'
+  | 'reshape'
+  | 'reduceSum'
+  | 'reduceMax'
+  | 'expand'
+  | 'slice'
+  | 'pad'
+  | 'concat'
+  | 'stopGradient'
 
 export interface OpAttrs {
   add: Record<string, never>
@@ -23,6 +41,14 @@ export interface OpAttrs {
   reshape: { shape: readonly number[] }
   reduceSum: { axes: readonly number[]; keepDims: boolean }
   expand: { shape: readonly number[] }
+  sqrt: Record<string, never>
+  reduceMax: { axes: readonly number[]; keepDims: boolean }
+  /** Elements [start, end) along `axis`. */
+  slice: { axis: number; start: number; end: number }
+  /** Zeros added along `axis`: `before` in front, `after` behind. */
+  pad: { axis: number; before: number; after: number }
+  concat: { axis: number }
+  stopGradient: Record<string, never>
 }
 
 /** The graph operations a VJP may use to state its gradient: backward is just more graph. */
@@ -40,6 +66,9 @@ export interface GraphOps {
   reshape(a: TensorRef, shape: readonly number[]): TensorRef
   reduceSum(a: TensorRef, axes: readonly number[], keepDims?: boolean): TensorRef
   expand(a: TensorRef, shape: readonly number[]): TensorRef
+  sqrt(a: TensorRef): TensorRef
+  slice(a: TensorRef, axis: number, start: number, end: number): TensorRef
+  pad(a: TensorRef, axis: number, before: number, after: number): TensorRef
 }
 
 /** What lowering to ONNX gives an op: the builder, and a way to add int64 constants (shapes, axes). */
@@ -56,7 +85,7 @@ export interface EmitContext {
 export interface OpDef<A> {
   arity: number
   shape(inputs: readonly (readonly number[])[], attrs: A): number[]
-  emit(context: EmitContext, inputs: readonly string[], output: string, attrs: A): void
+  emit(context: EmitContext, inputs: readonly string[], output: string, attrs: A, inputShapes: readonly (readonly number[])[]): void
   vjp(g: GraphOps, gradOut: TensorRef, inputs: readonly TensorRef[], output: TensorRef, attrs: A): (TensorRef | null)[]
   reference(inputs: readonly NdArray[], attrs: A): NdArray
 }

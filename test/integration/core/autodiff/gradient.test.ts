@@ -34,6 +34,24 @@ describe('gradient engine', () => {
     expect(await run(g, { dx: dx!, dUnused: dUnused! }, { x: [1, 2], frozen: [0, Math.log(2)], unused: [5, 5] })).toEqual({ dx: [1, 2], dUnused: [0, 0] })
   })
 
+  it('passes no gradient through stopGradient, and computes a detached max', async () => {
+    const g = new Graph()
+    const x = g.input('x', [2, 3])
+    const max = g.stopGradient(g.reduceMax(x, [1], true))
+    const shifted = g.sub(x, max)
+    const [dx] = gradients(g, g.reduceSum(shifted, [0, 1]), [x])
+    const result = await run(g, { max, dx: dx! }, { x: [1, 5, 2, -1, -3, -2] })
+    expect(result['max']).toEqual([5, -1])
+    // Only the direct path counts: d/dx Σ (x − const) = 1.
+    expect(result['dx']).toEqual([1, 1, 1, 1, 1, 1])
+  })
+
+  it('refuses to differentiate through reduceMax without stopGradient', () => {
+    const g = new Graph()
+    const x = g.input('x', [3])
+    expect(() => gradients(g, g.reduceMax(x, [0]), [x])).toThrow(/reduceMax has no gradient; use it through stopGradient/)
+  })
+
   it('refuses a non-scalar loss and reports bad shapes with the op and operands', () => {
     const g = new Graph()
     const x = g.input('x', [2, 3])

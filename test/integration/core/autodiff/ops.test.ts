@@ -17,4 +17,8 @@ describe('every op: ORT forward = float64 reference, ORT gradients = central dif
   it('reduceSum, dropping axes', () => checkOp('reduceSum', [[2, 3, 4]], { axes: [0, 2], keepDims: false }))
   it('reduceSum, keeping axes', () => checkOp('reduceSum', [[2, 3, 4]], { axes: [1], keepDims: true }))
   it('expand', () => checkOp('expand', [[3, 1]], { shape: [2, 3, 4] }))
+  it('sqrt', () => checkOp('sqrt', [[2, 3]], {}, { ranges: ['positive'] }))
+  it('slice, inner axis', () => checkOp('slice', [[2, 6, 3]], { axis: 1, start: 1, end: 4 }))
+  it('pad, last axis', () => checkOp('pad', [[2, 3]], { axis: 1, before: 2, after: 1 }))
+  it('concat of three parts', () => checkOp('concat', [[2, 1, 3], [2, 2, 3], [2, 3, 3]], { axis: 1 }))
 })
