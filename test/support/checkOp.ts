@@ -5,7 +5,7 @@ import { Graph } from '../../src-main/core/autodiff/Graph.js'
 import type { NdArray } from '../../src-main/core/autodiff/ndarray.js'
 import { OPS } from '../../src-main/core/autodiff/ops.js'
 import { lowerToOnnx } from '../../src-main/core/autodiff/toOnnx.js'
-import type { OpAttrs, OpDef, OpName } from '../../src-main/core/autodiff/types.js'
+import type { OpAttrs, OpDef, OpName, TensorRef } from '../../src-main/core/autodiff/types.js'
 
 // Level basic: 'all' fuses patterns into float-only kernels, which float64 checks cannot run (specs/onnxruntime-node.md).
 const SESSION: ort.InferenceSession.SessionOptions = { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'basic' }
@@ -15,6 +15,8 @@ export interface CheckOpOptions {
   ranges?: ('signed' | 'positive')[]
   /** Max relative error of gradients against central differences. Defaults to `1e-6`. */
   gradTolerance?: number
+  /** Max relative error of the forward pass against the reference. Defaults to `1e-12`. */
+  forwardTolerance?: number
 }
 
 function seeded(seed: number): () => number {
@@ -39,32 +41,44 @@ function maxRelativeError(actual: ArrayLike<number>, expected: ArrayLike<number>
  * reference, and the ORT gradients of a weighted sum of its output against central finite differences of the
  * reference. A failure names the op, the pass, the input and the error.
  */
-export async function checkOp<K extends OpName>(op: K, inputShapes: number[][], attrs: OpAttrs[K], options: CheckOpOptions = {}): Promise<void> {
-  const random = seeded(inputShapes.flat().length + op.length)
+export function checkOp<K extends OpName>(op: K, inputShapes: number[][], attrs: OpAttrs[K], options: CheckOpOptions = {}): Promise<void> {
+  const def = OPS[op] as unknown as OpDef<OpAttrs[K]>
+  return checkGraphFunction(op, inputShapes, (g, xs) => g.apply(op, xs, attrs), (inputs) => def.reference(inputs, attrs), options)
+}
+
+/**
+ * The same check for any function built from graph ops (a composite layer), against an independent float64
+ * reference of it.
+ */
+export async function checkGraphFunction(
+  name: string,
+  inputShapes: number[][],
+  build: (g: Graph, inputs: TensorRef[]) => TensorRef,
+  reference: (inputs: NdArray[]) => NdArray,
+  options: CheckOpOptions = {},
+): Promise<void> {
+  const random = seeded(inputShapes.flat().length + name.length)
   const values = inputShapes.map((shape, i) => {
     const positive = options.ranges?.[i] === 'positive'
     return Float64Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => (positive ? 0.5 + random() : 2 * random() - 1))
   })
   const g = new Graph()
   const xs = inputShapes.map((shape, i) => g.input(`x${i}`, shape))
-  const y = g.apply(op, xs, attrs)
+  const y = build(g, xs)
   const weights = Float64Array.from({ length: y.shape.reduce((a, b) => a * b, 1) }, () => 2 * random() - 1)
   const loss = g.reduceSum(g.mul(y, g.constant(weights, y.shape)), y.shape.map((_, i) => i))
   const grads = gradients(g, loss, xs)
-  const outputs: Record<string, (typeof xs)[number]> = { y, loss }
+  const outputs: Record<string, TensorRef> = { y, loss }
   grads.forEach((grad, i) => (outputs[`grad${i}`] = grad))
   const session = await ort.InferenceSession.create(lowerToOnnx(g, outputs, { elementType: 'float64' }), SESSION)
   try {
     const feeds = Object.fromEntries(xs.map((x, i) => [x.name, new ort.Tensor('float64', values[i]!, [...x.shape])]))
     const result = await session.run(feeds)
-    const def = OPS[op] as unknown as OpDef<OpAttrs[K]>
-    const referenceLoss = (inputs: Float64Array[]): number => {
-      const out = def.reference(inputs.map((data, i): NdArray => ({ shape: inputShapes[i]!, data })), attrs)
-      return out.data.reduce((sum, v, i) => sum + v * weights[i]!, 0)
-    }
-    const forward = def.reference(values.map((data, i) => ({ shape: inputShapes[i]!, data })), attrs)
-    expect(result['y']!.dims, `${op} forward shape`).toEqual(forward.shape)
-    expect(maxRelativeError(result['y']!.data as Float64Array, forward.data), `${op} forward vs reference`).toBeLessThan(1e-12)
+    const asInputs = (data: Float64Array[]): NdArray[] => data.map((d, i) => ({ shape: inputShapes[i]!, data: d }))
+    const referenceLoss = (inputs: Float64Array[]): number => reference(asInputs(inputs)).data.reduce((sum, v, i) => sum + v * weights[i]!, 0)
+    const forward = reference(asInputs(values))
+    expect(result['y']!.dims, `${name} forward shape`).toEqual(forward.shape)
+    expect(maxRelativeError(result['y']!.data as Float64Array, forward.data), `${name} forward vs reference`).toBeLessThan(options.forwardTolerance ?? 1e-12)
 
     const eps = 1e-6
     values.forEach((_, i) => {
@@ -77,8 +91,8 @@ export async function checkOp<K extends OpName>(op: K, inputShapes: number[][], 
         numeric[j] = (referenceLoss(plus) - referenceLoss(minus)) / (2 * eps)
       }
       const analytic = result[`grad${i}`]!.data as Float64Array
-      expect(analytic.length, `${op} gradient of input ${i}: size`).toBe(numeric.length)
-      expect(maxRelativeError(analytic, numeric), `${op} gradient of input ${i} vs central differences`).toBeLessThan(options.gradTolerance ?? 1e-6)
+      expect(analytic.length, `${name} gradient of input ${i}: size`).toBe(numeric.length)
+      expect(maxRelativeError(analytic, numeric), `${name} gradient of input ${i} vs central differences`).toBeLessThan(options.gradTolerance ?? 1e-6)
     })
   } finally {
     await session.release()
