@@ -69,9 +69,10 @@ export function transpose(a: NdArray, perm: readonly number[]): NdArray {
   return { shape, data: out }
 }
 
-export function reduceSum(a: NdArray, axes: readonly number[], keepDims: boolean): NdArray {
+/** Folds `a` along `axes` with `combine`, starting each output element at `initial`. */
+function reduce(a: NdArray, axes: readonly number[], keepDims: boolean, initial: number, combine: (acc: number, v: number) => number): NdArray {
   const keptShape = a.shape.map((d, i) => (axes.includes(i) ? 1 : d))
-  const out = new Float64Array(sizeOf(keptShape))
+  const out = new Float64Array(sizeOf(keptShape)).fill(initial)
   const inStrides = stridesOf(a.shape)
   const outStrides = stridesOf(keptShape)
   for (let i = 0; i < a.data.length; i++) {
@@ -79,9 +80,17 @@ export function reduceSum(a: NdArray, axes: readonly number[], keepDims: boolean
     for (let d = 0; d < a.shape.length; d++) {
       if (!axes.includes(d)) target += (Math.floor(i / inStrides[d]!) % a.shape[d]!) * outStrides[d]!
     }
-    out[target]! += a.data[i]!
+    out[target] = combine(out[target]!, a.data[i]!)
   }
   return { shape: keepDims ? keptShape : a.shape.filter((_, i) => !axes.includes(i)), data: out }
+}
+
+export function reduceSum(a: NdArray, axes: readonly number[], keepDims: boolean): NdArray {
+  return reduce(a, axes, keepDims, 0, (acc, v) => acc + v)
+}
+
+export function reduceMax(a: NdArray, axes: readonly number[], keepDims: boolean): NdArray {
+  return reduce(a, axes, keepDims, -Infinity, Math.max)
 }
 
 /** Batched matrix product over the last two axes, batch axes broadcast (ONNX MatMul for rank ≥ 2). */
@@ -104,21 +113,6 @@ export function matmul(a: NdArray, b: NdArray): NdArray {
     }
   }
   return { shape: [...batch, m, n], data: out }
-}
-
-export function reduceMax(a: NdArray, axes: readonly number[], keepDims: boolean): NdArray {
-  const keptShape = a.shape.map((d, i) => (axes.includes(i) ? 1 : d))
-  const out = new Float64Array(sizeOf(keptShape)).fill(-Infinity)
-  const inStrides = stridesOf(a.shape)
-  const outStrides = stridesOf(keptShape)
-  for (let i = 0; i < a.data.length; i++) {
-    let target = 0
-    for (let d = 0; d < a.shape.length; d++) {
-      if (!axes.includes(d)) target += (Math.floor(i / inStrides[d]!) % a.shape[d]!) * outStrides[d]!
-    }
-    out[target] = Math.max(out[target]!, a.data[i]!)
-  }
-  return { shape: keepDims ? keptShape : a.shape.filter((_, i) => !axes.includes(i)), data: out }
 }
 
 /** Copies the block of `a` whose coordinate along `axis` is in [start, end). */

@@ -24,6 +24,15 @@ function unary(onnx: Unary, f: (x: number) => number, vjp: OpDef<Record<string, 
   }
 }
 
+function reducedShape(x: readonly number[], { axes, keepDims }: { axes: readonly number[]; keepDims: boolean }): number[] {
+  return keepDims ? x.map((d, i) => (axes.includes(i) ? 1 : d)) : x.filter((_, i) => !axes.includes(i))
+}
+
+function emitReduce(opType: 'ReduceSum' | 'ReduceMax'): OpDef<{ axes: readonly number[]; keepDims: boolean }>['emit'] {
+  return (context, [x], output, { axes, keepDims }) =>
+    void context.builder.addNode({ opType, inputs: [x!, context.int64Constant(axes)], outputs: [output], attributes: { keepdims: { int: keepDims ? 1 : 0 } } })
+}
+
 /** Swaps the last two axes. */
 function transposeLastTwo(g: GraphOps, x: TensorRef): TensorRef {
   const perm = x.shape.map((_, i) => i)
@@ -81,14 +90,8 @@ export const OPS = {
   } satisfies OpDef<OpAttrs['reshape']>,
   reduceSum: {
     arity: 1,
-    shape: ([x], { axes, keepDims }) => (keepDims ? x!.map((d, i) => (axes.includes(i) ? 1 : d)) : x!.filter((_, i) => !axes.includes(i))),
-    emit: (context, [x], output, { axes, keepDims }) =>
-      void context.builder.addNode({
-        opType: 'ReduceSum',
-        inputs: [x!, context.int64Constant(axes)],
-        outputs: [output],
-        attributes: { keepdims: { int: keepDims ? 1 : 0 } },
-      }),
+    shape: ([x], attrs) => reducedShape(x!, attrs),
+    emit: emitReduce('ReduceSum'),
     // Every summed element gets the gradient of its sum: put the axes back as 1s, then expand.
     vjp: (g, gradOut, [x], _y, { axes }) => [g.expand(g.reshape(gradOut, x!.shape.map((d, i) => (axes.includes(i) ? 1 : d))), x!.shape)],
     reference: ([x], { axes, keepDims }) => reduceSum(x!, axes, keepDims),
@@ -103,14 +106,8 @@ export const OPS = {
   } satisfies OpDef<OpAttrs['expand']>,
   reduceMax: {
     arity: 1,
-    shape: ([x], { axes, keepDims }) => (keepDims ? x!.map((d, i) => (axes.includes(i) ? 1 : d)) : x!.filter((_, i) => !axes.includes(i))),
-    emit: (context, [x], output, { axes, keepDims }) =>
-      void context.builder.addNode({
-        opType: 'ReduceMax',
-        inputs: [x!, context.int64Constant(axes)],
-        outputs: [output],
-        attributes: { keepdims: { int: keepDims ? 1 : 0 } },
-      }),
+    shape: ([x], attrs) => reducedShape(x!, attrs),
+    emit: emitReduce('ReduceMax'),
     // Its gradient (a one-hot on the argmax, split on ties) is never needed: the max is only used detached.
     vjp: () => {
       throw new Error('reduceMax has no gradient; use it through stopGradient (as softmax does)')
