@@ -30,16 +30,16 @@ export class Graph implements GraphOps {
   private readonly producers = new Map<number, GraphNode>()
   private nextId = 0
 
-  input(name: string, shape: readonly number[]): TensorRef {
-    const tensor = this.tensor(name, shape)
+  input(name: string, shape: readonly number[], dtype: TensorRef['dtype'] = 'float'): TensorRef {
+    const tensor = this.tensor(name, shape, dtype)
     this.inputs.push(tensor)
     return tensor
   }
 
-  constant(values: ArrayLike<number>, shape: readonly number[]): TensorRef {
+  constant(values: ArrayLike<number>, shape: readonly number[], dtype: TensorRef['dtype'] = 'float'): TensorRef {
     const count = shape.reduce((a, b) => a * b, 1)
     if (values.length !== count) throw new LecternError('invalid_argument', `constant of shape [${shape.join(', ')}] needs ${count} values, got ${values.length}`)
-    const tensor = this.tensor(`const_${this.nextId}`, shape)
+    const tensor = this.tensor(`const_${this.nextId}`, shape, dtype)
     this.constants.push({ tensor, values: Float64Array.from(values) })
     return tensor
   }
@@ -54,7 +54,11 @@ export class Graph implements GraphOps {
     } catch (error) {
       throw new LecternError('invalid_argument', `${op} on ${inputs.map((t) => `${t.name} [${t.shape.join(', ')}]`).join(', ')}: ${(error as Error).message}`)
     }
-    const output = this.tensor(`${op}_${this.nextId}`, shape)
+    const intInputs = inputs.filter((t) => t.dtype === 'int64').length
+    if (intInputs !== (op === 'gather' || op === 'scatterAddRows' ? 1 : 0) || (op === 'gather' && inputs[1]!.dtype !== 'int64') || (op === 'scatterAddRows' && inputs[0]!.dtype !== 'int64')) {
+      throw new LecternError('invalid_argument', `${op}: int64 tensors go only where indices are expected (${inputs.map((t) => `${t.name}: ${t.dtype}`).join(', ')})`)
+    }
+    const output = this.tensor(`${op}_${this.nextId}`, shape, 'float')
     const node: GraphNode = { op, inputs, attrs, output }
     this.nodes.push(node)
     this.producers.set(output.id, node)
@@ -84,9 +88,11 @@ export class Graph implements GraphOps {
   concat = (parts: TensorRef[], axis: number): TensorRef => this.apply('concat', parts, { axis })
   /** The same value, through which no gradient flows (e.g. the max subtracted inside softmax). */
   stopGradient = (a: TensorRef): TensorRef => this.apply('stopGradient', [a], {})
+  gather = (data: TensorRef, indices: TensorRef): TensorRef => this.apply('gather', [data, indices], {})
+  scatterAddRows = (indices: TensorRef, updates: TensorRef, rows: number): TensorRef => this.apply('scatterAddRows', [indices, updates], { rows })
 
-  private tensor(name: string, shape: readonly number[]): TensorRef {
+  private tensor(name: string, shape: readonly number[], dtype: TensorRef['dtype']): TensorRef {
     if (shape.some((d) => !Number.isInteger(d) || d < 0)) throw new LecternError('invalid_argument', `${name}: invalid shape [${shape.join(', ')}]`)
-    return { id: this.nextId++, name, shape: [...shape] }
+    return { id: this.nextId++, name, shape: [...shape], dtype }
   }
 }

@@ -13,6 +13,8 @@ import type { OpAttrs, OpDef, TensorRef } from './types.js'
 export function gradients(graph: Graph, loss: TensorRef, wrt: readonly TensorRef[]): TensorRef[] {
   if (loss.shape.length !== 0) throw new LecternError('invalid_argument', `the loss must be a scalar, not [${loss.shape.join(', ')}]`)
   const tape = [...graph.nodes]
+  const notFloat = wrt.find((t) => t.dtype !== 'float')
+  if (notFloat) throw new LecternError('invalid_argument', `${notFloat.name} is int64 and has no gradient`)
   const dependsOnWrt = new Set(wrt.map((t) => t.id))
   for (const node of tape) if (node.inputs.some((t) => dependsOnWrt.has(t.id))) dependsOnWrt.add(node.output.id)
   const grads = new Map<number, TensorRef>([[loss.id, graph.constant([1], [])]])

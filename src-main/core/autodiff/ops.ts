@@ -1,4 +1,4 @@
-import { broadcastShapes, broadcastTo, concat, elementwise, matmul, pad, reduceMax, reduceSum, sizeOf, slice, transpose } from './ndarray.js'
+import { broadcastShapes, broadcastTo, concat, elementwise, matmul, pad, reduceMax, reduceSum, sizeOf, slice, transpose, type NdArray } from './ndarray.js'
 import type { GraphOps, OpAttrs, OpDef, OpName, TensorRef } from './types.js'
 
 type Unary = 'Neg' | 'Exp' | 'Log' | 'Sqrt'
@@ -167,4 +167,44 @@ export const OPS = {
     vjp: () => [null],
     reference: ([x]) => ({ shape: [...x!.shape], data: x!.data.slice() }),
   } satisfies OpDef<OpAttrs['stopGradient']>,
+  gather: {
+    arity: 2,
+    shape: ([data, indices]) => [...indices!, ...data!.slice(1)],
+    emit: ({ builder }, inputs, output) => void builder.addNode({ opType: 'Gather', inputs, outputs: [output], attributes: { axis: { int: 0 } } }),
+    // Each picked row sends its gradient back to the row it came from; rows picked twice add up.
+    vjp: (g, gradOut, [data, indices]) => [g.scatterAddRows(indices!, gradOut, data!.shape[0]!), null],
+    reference: ([data, indices]) => {
+      const rowSize = sizeOf(data!.shape.slice(1))
+      const out = new Float64Array(indices!.data.length * rowSize)
+      indices!.data.forEach((row, i) => out.set(data!.data.subarray(row * rowSize, (row + 1) * rowSize), i * rowSize))
+      return { shape: [...indices!.shape, ...data!.shape.slice(1)], data: out }
+    },
+  } satisfies OpDef<OpAttrs['gather']>,
+  scatterAddRows: {
+    arity: 2,
+    shape: ([indices, updates], { rows }) => [rows, ...updates!.slice(indices!.length)],
+    emit: (context, [indices, updates], output, { rows }, [indexShape, updateShape]) => {
+      const { builder } = context
+      const zerosValue = context.floatType === 'float64' ? { elementType: 'float64' as const, dims: [1], data: Float64Array.of(0) } : { elementType: 'float32' as const, dims: [1], data: Float32Array.of(0) }
+      const zeros = `${output}_zeros`
+      const columnIndices = `${output}_rows`
+      builder.addNode({
+        opType: 'ConstantOfShape',
+        inputs: [context.int64Constant([rows, ...updateShape!.slice(indexShape!.length)])],
+        outputs: [zeros],
+        attributes: { value: { tensor: zerosValue } },
+      })
+      builder.addNode({ opType: 'Unsqueeze', inputs: [indices!, context.int64Constant([-1])], outputs: [columnIndices] })
+      builder.addNode({ opType: 'ScatterND', inputs: [zeros, columnIndices, updates!], outputs: [output], attributes: { reduction: { string: 'add' } } })
+    },
+    vjp: (g, gradOut, [indices]) => [null, g.gather(gradOut, indices!)],
+    reference: ([indices, updates], { rows }): NdArray => {
+      const rowSize = sizeOf(updates!.shape.slice(indices!.shape.length))
+      const out = new Float64Array(rows * rowSize)
+      indices!.data.forEach((row, i) => {
+        for (let k = 0; k < rowSize; k++) out[row * rowSize + k]! += updates!.data[i * rowSize + k]!
+      })
+      return { shape: [rows, ...updates!.shape.slice(indices!.shape.length)], data: out }
+    },
+  } satisfies OpDef<OpAttrs['scatterAddRows']>,
 } satisfies { [K in OpName]: OpDef<OpAttrs[K]> }

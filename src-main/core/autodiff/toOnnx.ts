@@ -20,8 +20,10 @@ export function lowerToOnnx(graph: Graph, outputs: Record<string, TensorRef>, op
   const names = new Map<number, string>()
   const nameOf = (t: TensorRef): string => names.get(t.id) ?? `t${t.id}`
   let int64Count = 0
+  const typeOf = (t: TensorRef): 'float32' | 'float64' | 'int64' => (t.dtype === 'int64' ? 'int64' : elementType)
   const context: EmitContext = {
     builder,
+    floatType: elementType,
     int64Constant: (values) => {
       const name = `i64_${int64Count++}`
       builder.addInitializer(name, { elementType: 'int64', dims: [values.length], data: BigInt64Array.from(values.map(BigInt)) })
@@ -30,11 +32,19 @@ export function lowerToOnnx(graph: Graph, outputs: Record<string, TensorRef>, op
   }
   for (const input of graph.inputs) {
     names.set(input.id, input.name)
-    builder.addInput(input.name, elementType, input.shape)
+    builder.addInput(input.name, typeOf(input), input.shape)
   }
   for (const { tensor, values } of graph.constants) {
     if (!needed.has(tensor.id)) continue
-    builder.addInitializer(nameOf(tensor), elementType === 'float64' ? { elementType, dims: tensor.shape, data: values } : { elementType, dims: tensor.shape, data: Float32Array.from(values) })
+    const dims = tensor.shape
+    builder.addInitializer(
+      nameOf(tensor),
+      tensor.dtype === 'int64'
+        ? { elementType: 'int64', dims, data: BigInt64Array.from(values, (v) => BigInt(v)) }
+        : elementType === 'float64'
+          ? { elementType, dims, data: values }
+          : { elementType, dims, data: Float32Array.from(values) },
+    )
   }
   for (const node of graph.nodes) {
     if (!needed.has(node.output.id)) continue
@@ -43,7 +53,7 @@ export function lowerToOnnx(graph: Graph, outputs: Record<string, TensorRef>, op
   }
   for (const [name, tensor] of Object.entries(outputs)) {
     builder.addNode({ opType: 'Identity', inputs: [nameOf(tensor)], outputs: [name] })
-    builder.addOutput(name, elementType, tensor.shape)
+    builder.addOutput(name, typeOf(tensor), tensor.shape)
   }
   return builder.toModelBytes({ opset })
 }

@@ -6,6 +6,8 @@ export interface TensorRef {
   readonly id: number
   readonly name: string
   readonly shape: readonly number[]
+  /** Floats carry gradients; int64 values (token ids, positions) never do. */
+  readonly dtype: 'float' | 'int64'
 }
 
 export type OpName =
@@ -27,6 +29,8 @@ export type OpName =
   | 'pad'
   | 'concat'
   | 'stopGradient'
+  | 'gather'
+  | 'scatterAddRows'
 
 export interface OpAttrs {
   add: Record<string, never>
@@ -49,6 +53,10 @@ export interface OpAttrs {
   pad: { axis: number; before: number; after: number }
   concat: { axis: number }
   stopGradient: Record<string, never>
+  /** Rows of `data` (axis 0) picked by int64 `indices`: embedding lookup. */
+  gather: Record<string, never>
+  /** A zero tensor of `rows` rows with `updates` added at the rows `indices` name (repeats add up). */
+  scatterAddRows: { rows: number }
 }
 
 /** The graph operations a VJP may use to state its gradient: backward is just more graph. */
@@ -69,11 +77,15 @@ export interface GraphOps {
   sqrt(a: TensorRef): TensorRef
   slice(a: TensorRef, axis: number, start: number, end: number): TensorRef
   pad(a: TensorRef, axis: number, before: number, after: number): TensorRef
+  gather(data: TensorRef, indices: TensorRef): TensorRef
+  scatterAddRows(indices: TensorRef, updates: TensorRef, rows: number): TensorRef
 }
 
 /** What lowering to ONNX gives an op: the builder, and a way to add int64 constants (shapes, axes). */
 export interface EmitContext {
   builder: OnnxGraphBuilder
+  /** The element type floats are lowered to. */
+  floatType: 'float32' | 'float64'
   int64Constant(values: readonly number[]): string
 }
 

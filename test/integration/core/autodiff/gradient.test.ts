@@ -52,6 +52,32 @@ describe('gradient engine', () => {
     expect(() => gradients(g, g.reduceMax(x, [0]), [x])).toThrow(/reduceMax has no gradient; use it through stopGradient/)
   })
 
+  it('gathers embedding rows and scatters their gradients back, adding rows picked twice', async () => {
+    const g = new Graph()
+    const table = g.input('table', [4, 3])
+    const ids = g.input('ids', [2, 2], 'int64')
+    const picked = g.gather(table, ids) // (2, 2, 3)
+    const weights = g.constant([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], [2, 2, 3])
+    const [dTable] = gradients(g, g.reduceSum(g.mul(picked, weights), [0, 1, 2]), [table])
+    const session = await ort.InferenceSession.create(lowerToOnnx(g, { picked, dTable: dTable! }, { elementType: 'float64' }), { graphOptimizationLevel: 'basic' })
+    const result = await session.run({
+      table: new ort.Tensor('float64', Float64Array.from({ length: 12 }, (_, i) => i), [4, 3]),
+      ids: new ort.Tensor('int64', BigInt64Array.from([2n, 0n, 2n, 3n]), [2, 2]),
+    })
+    await session.release()
+    expect([...(result['picked']!.data as Float64Array)]).toEqual([6, 7, 8, 0, 1, 2, 6, 7, 8, 9, 10, 11])
+    // Row 2 was picked twice: its gradient is the sum of both weight rows.
+    expect([...(result['dTable']!.data as Float64Array)]).toEqual([4, 5, 6, 0, 0, 0, 1 + 7, 2 + 8, 3 + 9, 10, 11, 12])
+  })
+
+  it('keeps int64 tensors out of gradients and out of float ops', () => {
+    const g = new Graph()
+    const ids = g.input('ids', [3], 'int64')
+    const x = g.input('x', [3])
+    expect(() => gradients(g, g.reduceSum(x, [0]), [ids])).toThrow('ids is int64 and has no gradient')
+    expect(() => g.add(x, ids)).toThrow(/int64 tensors go only where indices are expected/)
+  })
+
   it('refuses a non-scalar loss and reports bad shapes with the op and operands', () => {
     const g = new Graph()
     const x = g.input('x', [2, 3])

@@ -1,5 +1,6 @@
 import { describe, it } from 'vitest'
-import { checkOp } from '../../../support/checkOp.js'
+import { OPS } from '../../../../src-main/core/autodiff/ops.js'
+import { checkGraphFunction, checkOp } from '../../../support/checkOp.js'
 
 describe('every op: ORT forward = float64 reference, ORT gradients = central differences', () => {
   it('add, with broadcasting both ways', () => checkOp('add', [[2, 3, 4], [3, 1]], {}))
@@ -21,4 +22,22 @@ describe('every op: ORT forward = float64 reference, ORT gradients = central dif
   it('slice, inner axis', () => checkOp('slice', [[2, 6, 3]], { axis: 1, start: 1, end: 4 }))
   it('pad, last axis', () => checkOp('pad', [[2, 3]], { axis: 1, before: 2, after: 1 }))
   it('concat of three parts', () => checkOp('concat', [[2, 1, 3], [2, 2, 3], [2, 3, 3]], { axis: 1 }))
+  it('gather (embedding rows, one picked twice), gradient to the table', () => {
+    const ids = [4, 0, 4, 2]
+    return checkGraphFunction(
+      'gather',
+      [[5, 3]],
+      (g, [table]) => g.gather(table!, g.constant(ids, [2, 2], 'int64')),
+      ([table]) => OPS.gather.reference([table!, { shape: [2, 2], data: Float64Array.from(ids) }]),
+    )
+  })
+  it('scatterAddRows, gradient to the updates', () => {
+    const ids = [1, 3, 1]
+    return checkGraphFunction(
+      'scatterAddRows',
+      [[3, 2]],
+      (g, [updates]) => g.scatterAddRows(g.constant(ids, [3], 'int64'), updates!, 4),
+      ([updates]) => OPS.scatterAddRows.reference([{ shape: [3], data: Float64Array.from(ids) }, updates!], { rows: 4 }),
+    )
+  })
 })
