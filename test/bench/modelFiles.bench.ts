@@ -19,7 +19,7 @@ import { join } from 'node:path'
 import { finished } from 'node:stream/promises'
 import { fileURLToPath } from 'node:url'
 import { FileByteSink, FileByteSource } from '../../src-main/core/io/fileBytes.js'
-import { rowsOf } from '../../src-main/core/model/convert/ModelSource.js'
+import { rowChunks } from '../../src-main/core/model/convert/ModelSource.js'
 import { openGgufModelSource } from '../../src-main/core/model/convert/ggufModelSource.js'
 import { writeModelGguf } from '../../src-main/core/model/convert/writeModelGguf.js'
 import type { ModelHyperparameters } from '../../src-main/core/model/hyperparameters.js'
@@ -128,9 +128,7 @@ async function phaseBody(spec: PhaseSpec): Promise<Omit<PhaseResult, 'seconds' |
       const source = syntheticModelSource(spec.hyperparameters, new Map())
       let values = 0
       for (const tensor of source.tensors) {
-        const { rowCount, rowLength } = rowsOf(tensor.shape)
-        const rowsPerChunk = Math.max(1, Math.floor(READ_CHUNK_VALUES / rowLength))
-        for (let row = 0; row < rowCount; row += rowsPerChunk) values += (await tensor.readRows(row, Math.min(rowsPerChunk, rowCount - row))).length
+        for await (const rows of rowChunks(tensor, READ_CHUNK_VALUES)) values += rows.length
       }
       return { bytes: 0, values }
     }
@@ -164,11 +162,7 @@ async function phaseBody(spec: PhaseSpec): Promise<Omit<PhaseResult, 'seconds' |
         const model = await openGgufModelSource(file)
         let values = 0
         for (const tensor of model.tensors) {
-          const { rowCount, rowLength } = rowsOf(tensor.shape)
-          const rowsPerChunk = Math.max(1, Math.floor(READ_CHUNK_VALUES / rowLength))
-          for (let row = 0; row < rowCount; row += rowsPerChunk) {
-            values += (await tensor.readRows(row, Math.min(rowsPerChunk, rowCount - row))).length
-          }
+          for await (const rows of rowChunks(tensor, READ_CHUNK_VALUES)) values += rows.length
         }
         keptAlive = model
         return { bytes: file.sizeBytes, values }

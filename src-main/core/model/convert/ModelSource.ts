@@ -30,6 +30,16 @@ export interface ModelTensor {
   readRows(firstRow: number, rowCount: number): Promise<Float32Array>
 }
 
+/**
+ * A tensor's rows, about `chunkValues` values at a time, each chunk a whole multiple of `rowMultiple` rows
+ * (q/k chunks must hold whole heads). Bounds memory however large the tensor is.
+ */
+export async function* rowChunks(tensor: ModelTensor, chunkValues: number, rowMultiple = 1): AsyncIterable<Float32Array> {
+  const { rowCount, rowLength } = rowsOf(tensor.shape)
+  const rowsPerChunk = Math.max(1, Math.floor(chunkValues / rowLength / rowMultiple)) * rowMultiple
+  for (let row = 0; row < rowCount; row += rowsPerChunk) yield tensor.readRows(row, Math.min(rowsPerChunk, rowCount - row))
+}
+
 export function rowsOf(shape: readonly number[]): { rowCount: number; rowLength: number } {
   const rowLength = shape.at(-1) ?? 1
   return { rowCount: shape.slice(0, -1).reduce((a, b) => a * b, 1), rowLength }

@@ -6,7 +6,7 @@ import type { ByteSink } from '../io/bytes.js'
 import { quantize } from '../quantize/quantize.js'
 import { chooseTensorType, ggufFileTypeNumber, type GgufFileType } from '../quantize/quantMixture.js'
 import type { GgmlTypeName } from '../tensorTypes.js'
-import { rowsOf, type ModelSource, type ModelTensor } from './ModelSource.js'
+import { rowChunks, rowsOf, type ModelSource, type ModelTensor } from './ModelSource.js'
 
 export interface WriteModelGgufOptions {
   fileType: GgufFileType
@@ -81,9 +81,7 @@ async function* tensorChunks(
 ): AsyncIterable<{ pending: Promise<Uint8Array> }> {
   const { rowCount, rowLength } = rowsOf(tensor.shape)
   const headRows = permuteHeads === null ? 1 : rowCount / permuteHeads
-  const rowsPerChunk = Math.max(1, Math.floor(chunkValues / rowLength / headRows)) * headRows
-  for (let row = 0; row < rowCount; row += rowsPerChunk) {
-    const rows = await tensor.readRows(row, Math.min(rowsPerChunk, rowCount - row))
+  for await (const rows of rowChunks(tensor, chunkValues, headRows)) {
     // Wrapped, because an async generator would await a promise it yields and so serialise the chunks.
     yield { pending: quantizeChunk(type, permuteHeads === null ? rows : permuteQueryKeyRows(rows, rows.length / rowLength / headRows, rowLength)) }
   }

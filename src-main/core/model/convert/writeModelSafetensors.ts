@@ -4,7 +4,7 @@ import { quantize } from '../quantize/quantize.js'
 import { writeShardedSafetensors, type SafetensorsShardPlan } from '../safetensors/shardedSafetensors.js'
 import type { SafetensorsDtype } from '../safetensors/safetensorsDtypes.js'
 import { tokenizerFromGguf } from '../tokenizers/tokenizerFromGguf.js'
-import { rowsOf, type ModelSource, type ModelTensor } from './ModelSource.js'
+import { rowChunks, type ModelSource, type ModelTensor } from './ModelSource.js'
 
 /** Target float type of a safetensors export; `source` keeps each tensor's own float type (quantized → F32). */
 export type SafetensorsExportType = 'source' | 'F32' | 'F16' | 'BF16'
@@ -67,9 +67,5 @@ export async function writeModelSafetensors(
 }
 
 async function* tensorChunks(tensor: ModelTensor, dtype: 'F32' | 'F16' | 'BF16', chunkValues: number): AsyncIterable<Uint8Array> {
-  const { rowCount, rowLength } = rowsOf(tensor.shape)
-  const rowsPerChunk = Math.max(1, Math.floor(chunkValues / rowLength))
-  for (let row = 0; row < rowCount; row += rowsPerChunk) {
-    yield quantize(dtype, await tensor.readRows(row, Math.min(rowsPerChunk, rowCount - row)))
-  }
+  for await (const rows of rowChunks(tensor, chunkValues)) yield quantize(dtype, rows)
 }

@@ -8,22 +8,13 @@ import { openModel } from '../../../../src-main/core/modelFiles/openModel.js'
 import { readGgufHeader } from '../../../../src-main/core/model/gguf/readGgufHeader.js'
 import type { GgufFileType } from '../../../../src-main/core/model/quantize/quantMixture.js'
 import { writeTinyGgufModel, type TinyModel } from '../../../fixtures/tinyModels.js'
+import { meanKl } from '../../../support/distributions.js'
 import { llamaNextTokenProbabilities } from '../../../support/llamaCpp.js'
 import { referenceLogits, softmax } from '../../../support/referenceForward.js'
 import { expectHuggingFaceGgufAgrees } from '../../../support/huggingfaceGguf.js'
 
 /** ggml's bits per weight of each block type (block bytes × 8 / block elements). */
 const BITS_PER_WEIGHT: Record<string, number> = { F32: 32, F16: 16, Q8_0: 8.5, Q4_K: 4.5, Q5_K: 5.5, Q6_K: 6.5625, Q5_0: 5.5, Q5_1: 6 }
-
-function meanKl(reference: Float64Array[], other: Float64Array[]): number {
-  let total = 0
-  for (let position = 0; position < reference.length; position++) {
-    const p = reference[position]!
-    const q = other[position]!
-    for (let i = 0; i < p.length; i++) if (p[i]! > 0) total += p[i]! * Math.log(p[i]! / Math.max(q[i]!, 1e-30))
-  }
-  return total / reference.length
-}
 
 describe('quantized GGUF exports, loaded by llama.cpp', () => {
   let model: TinyModel & { ggufPath: string; hfDir: string }

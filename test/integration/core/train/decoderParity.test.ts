@@ -6,6 +6,7 @@ import { lowerToOnnx } from '../../../../src-main/core/autodiff/toOnnx.js'
 import { expectedHfTensorShapes } from '../../../../src-main/core/model/hyperparameters.js'
 import { decoderLogits } from '../../../../src-main/core/train/decoder.js'
 import { writeTinyGgufModel } from '../../../fixtures/tinyModels.js'
+import { argmax, maxAbsDiff, TINY_PARITY_CASES } from '../../../support/distributions.js'
 import { llamaNextTokenProbabilities } from '../../../support/llamaCpp.js'
 import { softmax } from '../../../support/referenceForward.js'
 import { useTempDirs } from '../../../support/tempDir.js'
@@ -20,12 +21,7 @@ function transposed(data: Float32Array, rows: number, cols: number): Float32Arra
 }
 
 describe('our ONNX decoder (fp32, ORT) matches llama.cpp on the same tiny model', () => {
-  it.each([
-    ['llama', false],
-    ['llama', true],
-    ['qwen2', false],
-    ['qwen3', false],
-  ] as const)('%s (tied head: %s)', async (architecture, tiedEmbeddings) => {
+  it.each(TINY_PARITY_CASES)('%s (tied head: %s)', async (architecture, tiedEmbeddings) => {
     const model = await writeTinyGgufModel(await tempDir(), { architecture, tiedEmbeddings })
     const h = model.hyperparameters
     const tokens = Array.from({ length: 20 }, (_, i) => (i * 37 + 11) % h.vocabSize)
@@ -53,9 +49,9 @@ describe('our ONNX decoder (fp32, ORT) matches llama.cpp on the same tiny model'
     await session.release()
     const ours = Array.from({ length: tokens.length }, (_, t) => softmax((result['logits']!.data as Float32Array).subarray(t * h.vocabSize, (t + 1) * h.vocabSize)))
     const theirs = await llamaNextTokenProbabilities(model.ggufPath, tokens, h.vocabSize)
-    let worst = 0
-    ours.forEach((p, t) => p.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - theirs[t]![i]!)))))
+    const worst = maxAbsDiff(ours, theirs)
     console.log(`${architecture}${tiedEmbeddings ? ' tied' : ''}: max |Δp| ours vs llama.cpp = ${worst.toExponential(2)}`)
     expect(worst).toBeLessThanOrEqual(1e-3)
+    expect(ours.map(argmax)).toEqual(theirs.map(argmax))
   })
 })
