@@ -73,6 +73,9 @@ export class Graph implements GraphOps {
   sub = (a: TensorRef, b: TensorRef): TensorRef => this.apply('sub', [a, b], {})
   mul = (a: TensorRef, b: TensorRef): TensorRef => this.apply('mul', [a, b], {})
   div = (a: TensorRef, b: TensorRef): TensorRef => this.apply('div', [a, b], {})
+  maximum = (a: TensorRef, b: TensorRef): TensorRef => this.apply('maximum', [a, b], {})
+  /** 1 where a ≥ b, else 0 (a float mask; no gradient flows through it). */
+  greaterOrEqual = (a: TensorRef, b: TensorRef): TensorRef => this.apply('greaterOrEqual', [a, b], {})
   neg = (a: TensorRef): TensorRef => this.apply('neg', [a], {})
   exp = (a: TensorRef): TensorRef => this.apply('exp', [a], {})
   log = (a: TensorRef): TensorRef => this.apply('log', [a], {})

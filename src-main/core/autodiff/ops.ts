@@ -1,8 +1,9 @@
 import { broadcastShapes, broadcastTo, concat, elementwise, matmul, pad, reduceMax, reduceSum, sizeOf, slice, transpose, type NdArray } from './ndarray.js'
+import { ONNX_ELEMENT_TYPES } from './onnx/onnxElementTypes.js'
 import type { GraphOps, OpAttrs, OpDef, OpName, TensorRef } from './types.js'
 
 type Unary = 'Neg' | 'Exp' | 'Log' | 'Sqrt'
-type Binary = 'Add' | 'Sub' | 'Mul' | 'Div'
+type Binary = 'Add' | 'Sub' | 'Mul' | 'Div' | 'Max'
 
 function binary(onnx: Binary, f: (a: number, b: number) => number, vjp: OpDef<Record<string, never>>['vjp']): OpDef<Record<string, never>> {
   return {
@@ -50,6 +51,25 @@ export const OPS = {
   mul: binary('Mul', (a, b) => a * b, (g, gradOut, [a, b]) => [g.mul(gradOut, b!), g.mul(gradOut, a!)]),
   // d(a/b) = da/b − a·db/b²
   div: binary('Div', (a, b) => a / b, (g, gradOut, [, b], y) => [g.div(gradOut, b!), g.neg(g.div(g.mul(gradOut, y), b!))]),
+  // The gradient goes to whichever input is the maximum, to `a` on ties: gradOut·[a≥b] and gradOut·(1−[a≥b]).
+  // gradOut − gradOut·mask is gradOut·(1−mask) exactly, since the mask is 0 or 1.
+  maximum: binary('Max', Math.max, (g, gradOut, [a, b]) => {
+    const toA = g.mul(gradOut, g.greaterOrEqual(a!, b!))
+    return [toA, g.sub(gradOut, toA)]
+  }),
+  greaterOrEqual: {
+    arity: 2,
+    shape: ([a, b]) => broadcastShapes(a!, b!),
+    // ONNX comparisons give bool; Cast makes it a float mask (1/0) in the graph's float type.
+    emit: (context, inputs, output) => {
+      const mask = `${output}_bool`
+      context.builder.addNode({ opType: 'GreaterOrEqual', inputs, outputs: [mask] })
+      context.builder.addNode({ opType: 'Cast', inputs: [mask], outputs: [output], attributes: { to: { int: ONNX_ELEMENT_TYPES[context.floatType].dataType } } })
+    },
+    // A step function: zero derivative almost everywhere, undefined on ties. tinygrad's comparisons do the same.
+    vjp: () => [null, null],
+    reference: (inputs) => elementwise([...inputs], (a, b) => (a >= b ? 1 : 0)),
+  } satisfies OpDef<OpAttrs['greaterOrEqual']>,
   neg: unary('Neg', (x) => -x, (g, gradOut) => [g.neg(gradOut)]),
   exp: unary('Exp', Math.exp, (g, gradOut, _inputs, y) => [g.mul(gradOut, y)]),
   log: unary('Log', Math.log, (g, gradOut, [x]) => [g.div(gradOut, x!)]),

@@ -15,6 +15,8 @@ export type OpName =
   | 'sub'
   | 'mul'
   | 'div'
+  | 'maximum'
+  | 'greaterOrEqual'
   | 'neg'
   | 'exp'
   | 'log'
@@ -37,6 +39,9 @@ export interface OpAttrs {
   sub: Record<string, never>
   mul: Record<string, never>
   div: Record<string, never>
+  maximum: Record<string, never>
+  /** 1 where a ≥ b, else 0, in the float type: a mask, through which no gradient flows. */
+  greaterOrEqual: Record<string, never>
   neg: Record<string, never>
   exp: Record<string, never>
   log: Record<string, never>
@@ -66,6 +71,8 @@ export interface GraphOps {
   sub(a: TensorRef, b: TensorRef): TensorRef
   mul(a: TensorRef, b: TensorRef): TensorRef
   div(a: TensorRef, b: TensorRef): TensorRef
+  maximum(a: TensorRef, b: TensorRef): TensorRef
+  greaterOrEqual(a: TensorRef, b: TensorRef): TensorRef
   neg(a: TensorRef): TensorRef
   exp(a: TensorRef): TensorRef
   log(a: TensorRef): TensorRef
