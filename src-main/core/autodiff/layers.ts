@@ -45,13 +45,28 @@ export function logSoftmax(g: Graph, x: TensorRef): TensorRef {
 }
 
 /**
- * Weighted mean cross-entropy. logits (N, V), targets one-hot (N, V), weights (N): 1 for tokens that count,
- * 0 for the rest (prompt tokens of instruction data, padding).
+ * Each row's negative log-likelihood of its target: logits (N, V), `flatTargets` int64 (N) holding n·V + the
+ * target id of row n (see `flatTargetIndices`), so one gather over the flattened log-probabilities picks them
+ * and no dense one-hot (N, V) input is needed. Returns (N).
  */
-export function crossEntropy(g: Graph, logits: TensorRef, targetsOneHot: TensorRef, weights: TensorRef): TensorRef {
-  const logProbabilities = g.reduceSum(g.mul(logSoftmax(g, logits), targetsOneHot), [1]) // (N)
-  const total = g.reduceSum(g.mul(logProbabilities, weights), [0])
-  return g.neg(g.div(total, g.reduceSum(weights, [0])))
+export function targetNll(g: Graph, logits: TensorRef, flatTargets: TensorRef): TensorRef {
+  const [rows, vocab] = logits.shape as [number, number]
+  const picked = g.gather(g.reshape(logSoftmax(g, logits), [rows * vocab, 1]), flatTargets) // (N, 1)
+  return g.neg(g.reshape(picked, [rows]))
+}
+
+/** Row n's target t as the flat index n·vocab + t that `targetNll` gathers. */
+export function flatTargetIndices(targets: ArrayLike<number>, vocab: number): BigInt64Array {
+  return BigInt64Array.from({ length: targets.length }, (_, n) => BigInt(n * vocab + targets[n]!))
+}
+
+/**
+ * Weighted mean cross-entropy. logits (N, V), flat targets int64 (N) as `targetNll` takes them, weights (N):
+ * 1 for tokens that count, 0 for the rest (prompt tokens of instruction data, padding).
+ */
+export function crossEntropy(g: Graph, logits: TensorRef, flatTargets: TensorRef, weights: TensorRef): TensorRef {
+  const total = g.reduceSum(g.mul(targetNll(g, logits, flatTargets), weights), [0])
+  return g.div(total, g.reduceSum(weights, [0]))
 }
 
 /**

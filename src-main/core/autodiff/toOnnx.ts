@@ -1,5 +1,6 @@
+import { LecternError } from '../../shared/errors.js'
 import type { Graph } from './Graph.js'
-import { OnnxGraphBuilder } from './onnx/OnnxGraphBuilder.js'
+import { OnnxGraphBuilder, type OnnxExternalTensor } from './onnx/OnnxGraphBuilder.js'
 import { OPS } from './ops.js'
 import type { EmitContext, OpAttrs, OpDef, TensorRef } from './types.js'
 
@@ -7,6 +8,11 @@ export interface LowerOptions {
   /** Element type of every float value. Defaults to `float32`. */
   elementType?: 'float32' | 'float64'
   opset?: number
+  /**
+   * Graph inputs that are not fed at run time but read from an external data file (frozen base weights): by
+   * input name, where their bytes are. ORT memory-maps them when the model is loaded by path.
+   */
+  externalInitializers?: ReadonlyMap<string, OnnxExternalTensor>
 }
 
 /**
@@ -14,7 +20,7 @@ export interface LowerOptions {
  * its op's `emit`. Only what `outputs` need is emitted; ORT prunes nothing for us at level basic.
  */
 export function lowerToOnnx(graph: Graph, outputs: Record<string, TensorRef>, options: LowerOptions = {}): Uint8Array {
-  const { elementType = 'float32', opset = 21 } = options
+  const { elementType = 'float32', opset = 21, externalInitializers = new Map<string, OnnxExternalTensor>() } = options
   const builder = new OnnxGraphBuilder()
   const needed = neededIds(graph, Object.values(outputs))
   const names = new Map<number, string>()
@@ -32,7 +38,12 @@ export function lowerToOnnx(graph: Graph, outputs: Record<string, TensorRef>, op
   }
   for (const input of graph.inputs) {
     names.set(input.id, input.name)
-    builder.addInput(input.name, typeOf(input), input.shape)
+    const external = externalInitializers.get(input.name)
+    if (!external) builder.addInput(input.name, typeOf(input), input.shape)
+    else if (needed.has(input.id)) builder.addExternalInitializer(input.name, checkedExternal(input, external, typeOf(input)))
+  }
+  for (const name of externalInitializers.keys()) {
+    if (!graph.inputs.some((input) => input.name === name)) throw new LecternError('invalid_argument', `External initializer '${name}' is not a graph input`)
   }
   for (const { tensor, values } of graph.constants) {
     if (!needed.has(tensor.id)) continue
@@ -56,6 +67,17 @@ export function lowerToOnnx(graph: Graph, outputs: Record<string, TensorRef>, op
     builder.addOutput(name, typeOf(tensor), tensor.shape)
   }
   return builder.toModelBytes({ opset })
+}
+
+function checkedExternal(input: TensorRef, external: OnnxExternalTensor, elementType: string): OnnxExternalTensor {
+  const sameDims = external.dims.length === input.shape.length && external.dims.every((d, i) => d === input.shape[i])
+  if (!sameDims || external.elementType !== elementType) {
+    throw new LecternError(
+      'invalid_argument',
+      `External initializer '${input.name}' is ${external.elementType} [${external.dims.join(', ')}], the graph wants ${elementType} [${input.shape.join(', ')}]`,
+    )
+  }
+  return external
 }
 
 function neededIds(graph: Graph, outputs: readonly TensorRef[]): Set<number> {

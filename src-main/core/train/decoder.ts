@@ -14,6 +14,15 @@ export type DecoderWeights = (hfName: string, layout: 'stored' | 'projection') =
 /** A projection `x · W (+ b)` that adapters (LoRA, MoRA) can wrap. `name` is the HF weight name. */
 export type Projection = (g: Graph, x: TensorRef, name: string) => TensorRef
 
+/** The frozen projection `x · W (+ b)`: qwen2 has biases on q, k and v. Adapters wrap it. */
+export function baseProjection(h: ModelHyperparameters, weights: DecoderWeights): Projection {
+  const arch = ARCHITECTURES[h.architecture]
+  return (g, x, name) => {
+    const y = g.matmul(x, weights(name, 'projection'))
+    return arch.hasQkvBias && /self_attn\.[qkv]_proj\.weight$/.test(name) ? g.add(y, weights(name.replace(/\.weight$/, '.bias'), 'stored')) : y
+  }
+}
+
 /** cos and sin of the RoPE angles, (T, D/2): position t, pair i turns by t·θ^(−2i/D). */
 export function ropeTables(tokens: number, headDim: number, theta: number): { cos: Float64Array; sin: Float64Array } {
   const half = headDim / 2
@@ -38,13 +47,7 @@ export function decoderLogits(g: Graph, h: ModelHyperparameters, weights: Decode
   const arch = ARCHITECTURES[h.architecture]
   const [B, T] = tokenIds.shape as [number, number]
   const { headCount: H, headCountKv: K, headDim: D } = h
-  const linear: Projection =
-    project ??
-    ((graph, x, name) => {
-      const y = graph.matmul(x, weights(name, 'projection'))
-      const bias = name.replace(/\.weight$/, '.bias')
-      return arch.hasQkvBias && /self_attn\.[qkv]_proj\.weight$/.test(name) ? graph.add(y, weights(bias, 'stored')) : y
-    })
+  const linear = project ?? baseProjection(h, weights)
   const { cos, sin } = ropeTables(T, D, h.ropeTheta)
   const cosT = g.constant(cos, [T, D / 2])
   const sinT = g.constant(sin, [T, D / 2])

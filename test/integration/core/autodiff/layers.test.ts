@@ -1,5 +1,5 @@
 import { describe, it } from 'vitest'
-import { crossEntropy, logSoftmax, rmsNorm, ropeNeox, sigmoid, silu, softmax } from '../../../../src-main/core/autodiff/layers.js'
+import { crossEntropy, flatTargetIndices, logSoftmax, rmsNorm, ropeNeox, sigmoid, silu, softmax } from '../../../../src-main/core/autodiff/layers.js'
 import { checkGraphFunction } from '../../../support/checkOp.js'
 import { crossEntropyRef, logSoftmaxRef, rmsNormRef, ropeNeoxRef, sigmoidRef, siluRef, softmaxRef } from '../../../support/layerReferences.js'
 
@@ -11,12 +11,13 @@ describe('composite layers: forward = independent float64 reference, gradients =
   it('softmax', () => checkGraphFunction('softmax', [[3, 5]], (g, [x]) => softmax(g, x!), ([x]) => softmaxRef(x!)))
   it('logSoftmax', () => checkGraphFunction('logSoftmax', [[3, 5]], (g, [x]) => logSoftmax(g, x!), ([x]) => logSoftmaxRef(x!)))
   it('weighted cross-entropy (gradient to the logits)', () => {
-    const oneHot = [0, 1, 0, 0, 0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1]
+    const targets = [1, 2, 0, 4]
+    const oneHot = targets.flatMap((t) => Array.from({ length: 5 }, (_, v) => (v === t ? 1 : 0)))
     const weights = [1, 0, 1, 1]
     return checkGraphFunction(
       'crossEntropy',
       [[4, 5]],
-      (g, [logits]) => crossEntropy(g, logits!, g.constant(oneHot, [4, 5]), g.constant(weights, [4])),
+      (g, [logits]) => crossEntropy(g, logits!, g.constant(Array.from(flatTargetIndices(targets, 5), Number), [4], 'int64'), g.constant(weights, [4])),
       ([logits]) => crossEntropyRef(logits!, { shape: [4, 5], data: Float64Array.from(oneHot) }, { shape: [4], data: Float64Array.from(weights) }),
     )
   })
