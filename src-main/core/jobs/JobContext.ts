@@ -13,6 +13,8 @@ export interface JobContext<K extends JobKind = JobKind> {
   signal: AbortSignal
   progress(done: number, total: number, message?: string): void
   log(message: string, level?: LogLevel): void
+  /** Live figures of one unit of work (a training step's loss, lr…): passed on to listeners, not stored. */
+  metrics(record: Record<string, number>): void
   /** Persisted before the next progress report; a resumed job receives it as `checkpoint`. */
   saveCheckpoint(checkpoint: unknown): void
 }

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads'
 import { LecternError, type SerializedError } from '../../shared/errors.js'
-import { FINISHED_STATES, jobLabels, jobParamSchemas, type JobLogLine, type JobRequest, type JobSummary } from '../../shared/types/jobs.js'
+import { FINISHED_STATES, jobLabels, jobRequestSchema, type JobLogLine, type JobRequest, type JobSummary } from '../../shared/types/jobs.js'
 import type { Project } from '../project/Project.js'
 import type { ClaimedJob } from './JobStore.js'
 import { createOwnerId, releaseOwnerId } from './ownerLiveness.js'
@@ -9,6 +9,8 @@ import type { FromWorker, ToWorker } from './workerProtocol.js'
 export interface JobEventSink {
   jobUpdated(job: JobSummary): void
   jobLogged(jobId: string, line: JobLogLine): void
+  /** A job's live figures (e.g. one line per training step); optional, not stored by the queue. */
+  jobMetrics?(jobId: string, record: Record<string, number>): void
 }
 
 export interface JobQueueOptions {
@@ -69,8 +71,9 @@ export class JobQueue {
 
   enqueue(request: JobRequest): JobSummary {
     this.assertUsable()
-    const parsed = jobParamSchemas[request.kind].parse(request.params ?? {})
-    const job = this.project.jobs.insert(request.kind, jobLabels[request.kind](parsed), parsed)
+    const { kind, params } = jobRequestSchema.parse(request)
+    const label = (jobLabels[kind] as (p: typeof params) => string)(params)
+    const job = this.project.jobs.insert(kind, label, params)
     this.sink.jobUpdated(job)
     this.pump()
     return this.project.jobs.get(job.id)
@@ -179,6 +182,9 @@ export class JobQueue {
         break
       case 'checkpoint':
         this.project.jobs.saveCheckpoint(running.id, message.checkpoint)
+        break
+      case 'metrics':
+        this.sink.jobMetrics?.(running.id, message.record)
         break
       case 'succeeded':
         this.flushProgress(running)

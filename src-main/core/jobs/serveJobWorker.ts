@@ -39,6 +39,7 @@ async function runJob(start: Extract<ToWorker, { type: 'start' }>, signal: Abort
         post({ type: 'progress', done, total, message: message ?? null })
       },
       log: (message, level = 'info') => post({ type: 'log', level, message }),
+      metrics: (record) => post({ type: 'metrics', record }),
       saveCheckpoint: (checkpoint) => post({ type: 'checkpoint', checkpoint }),
     }
     const result = await handler(context)

@@ -15,6 +15,7 @@ export type FromWorker =
   | { type: 'progress'; done: number; total: number; message: string | null }
   | { type: 'log'; level: LogLevel; message: string }
   | { type: 'checkpoint'; checkpoint: unknown }
+  | { type: 'metrics'; record: Record<string, number> }
   | { type: 'succeeded'; result: unknown }
   | { type: 'failed'; error: SerializedError; stack: string | null }
   | { type: 'cancelled' }

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { trainParamsSchema } from './train.js'
 
 export const JOB_STATES = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'interrupted'] as const
 export type JobState = (typeof JOB_STATES)[number]
@@ -24,6 +25,7 @@ export const jobParamSchemas = {
       stepMs: z.number().int().min(0).max(60_000).default(100),
     })
     .strict(),
+  train: trainParamsSchema,
 }
 
 export type JobKind = keyof typeof jobParamSchemas
@@ -33,10 +35,12 @@ export type JobParams<K extends JobKind> = z.output<(typeof jobParamSchemas)[K]>
 /** Human label of a job, shown in lists. */
 export const jobLabels: { [K in JobKind]: (params: JobParams<K>) => string } = {
   demo: ({ steps }) => `Demo job (${steps} steps)`,
+  train: ({ method, rank, base }) => `Train ${method === 'mora' ? 'MoRA' : 'LoRA'} rank ${rank} on ${base.split(/[\\/]/).filter(Boolean).at(-1) ?? base}`,
 }
 
 export const jobRequestSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('demo'), params: jobParamSchemas.demo.prefault({}) }).strict(),
+  z.object({ kind: z.literal('train'), params: jobParamSchemas.train }).strict(),
 ])
 export type JobRequest = z.input<typeof jobRequestSchema>
 
