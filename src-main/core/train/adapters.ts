@@ -167,28 +167,30 @@ export function adapterSite(weightName: string, inFeatures: number, outFeatures:
   const match = /^model\.layers\.(\d+)\.(.+)$/.exec(weightName)
   const target = ADAPTER_TARGETS.find((t) => ADAPTER_TARGET_WEIGHTS[t] === match?.[2])
   if (!match || !target) throw invalid(`${weightName} is not a projection adapters can wrap (model.layers.<l>.{${Object.values(ADAPTER_TARGET_WEIGHTS).join(', ')}})`)
-  const problem = siteProblem(weightName, inFeatures, outFeatures, config)
-  if (problem) throw invalid(`${problem.message}. The largest rank allowed here is ${problem.largestRank}.`)
+  const problem = siteProblem(inFeatures, outFeatures, config)
+  if (problem) throw invalid(`${methodLabel(config)} does not fit ${weightName} (${inFeatures} → ${outFeatures}): ${problem.clause}. The largest rank allowed here is ${problem.largestRank}.`)
   return buildSite(weightName, inFeatures, outFeatures, config, { target, layer: Number(match[1]) })
 }
 
-function siteProblem(weightName: string, inFeatures: number, outFeatures: number, config: AdapterConfig): { message: string; largestRank: number } | null {
-  const shape = `${inFeatures} → ${outFeatures}`
+/** Why the rank does not fit one projection, in a short clause (`r̂ 160 > 64 inputs`), or null when it fits. */
+function siteProblem(inFeatures: number, outFeatures: number, config: AdapterConfig): { clause: string; largestRank: number } | null {
   if (config.method === 'lora') {
     const largestRank = Math.min(inFeatures, outFeatures)
-    return config.rank > largestRank ? { message: `LoRA rank ${config.rank} exceeds min(k, d) = ${largestRank} on ${weightName} (${shape})`, largestRank } : null
+    return config.rank > largestRank ? { clause: `rank ${config.rank} > min(in, out) = ${largestRank}`, largestRank } : null
   }
   const square = moraSquareSize(inFeatures, outFeatures, config.rank, config.moraType)
   const largestRank = largestMoraRank(inFeatures, outFeatures, config.moraType)
-  if (square > inFeatures) {
-    return {
-      message: `MoRA type ${config.moraType} at rank ${config.rank} gives r̂ = ${square} on ${weightName} (${shape}), more than its ${inFeatures} input features: past k MoRA adds nothing, and the reference crashes past 2k (specs/mora.md §8.2)`,
-      largestRank,
-    }
-  }
-  if (square < smallestSquare(config.moraType)) return { message: `MoRA type ${config.moraType} at rank ${config.rank} gives r̂ = ${square} on ${weightName} (${shape}), too small to pair dims`, largestRank }
+  if (square > inFeatures) return { clause: `r̂ ${square} > ${inFeatures} inputs`, largestRank }
+  if (square < smallestSquare(config.moraType)) return { clause: `r̂ ${square} is too small to pair dims`, largestRank }
   return null
 }
+
+function methodLabel(config: AdapterConfig): string {
+  return config.method === 'lora' ? `LoRA rank ${config.rank}` : `MoRA type ${config.moraType} at rank ${config.rank}`
+}
+
+/** MoRA past r̂ = in_features adds nothing and the reference crashes past 2·in (specs/mora.md §8.2). */
+const MORA_LIMIT_WHY = 'MoRA gains nothing once r̂ exceeds a layer\'s inputs'
 
 function buildSite(weightName: string, inFeatures: number, outFeatures: number, config: AdapterConfig, placement: { target: AdapterTarget; layer: number }): AdapterSite {
   const prefix = weightName.replace(/\.weight$/, '')
@@ -221,16 +223,17 @@ export function planAdapters(h: ModelHyperparameters, config: AdapterConfig): Ad
   // Every layer has the same shapes, so layer 0 stands for all of them.
   const problems = targets.flatMap((target) => {
     const { inFeatures, outFeatures } = targetShape(h, target)
-    const problem = siteProblem(`model.layers.0.${ADAPTER_TARGET_WEIGHTS[target]}`, inFeatures, outFeatures, config)
-    return problem ? [problem] : []
+    const problem = siteProblem(inFeatures, outFeatures, config)
+    return problem ? [`${target} (${inFeatures} → ${outFeatures}: ${problem.clause})`] : []
   })
   if (problems.length > 0) {
     const largestRank = Math.min(...targets.map((t) => {
       const { inFeatures, outFeatures } = targetShape(h, t)
       return config.method === 'lora' ? Math.min(inFeatures, outFeatures) : largestMoraRank(inFeatures, outFeatures, config.moraType)
     }))
-    const advice = largestRank > 0 ? `the largest rank these targets allow is ${largestRank}` : 'no rank fits every target; drop the ones named'
-    throw invalid(`${problems.map((p) => p.message).join('; ')} (the same in all ${h.blockCount} layers); ${advice}.`)
+    const advice = largestRank > 0 ? `The largest rank these targets allow is ${largestRank}.` : 'No rank fits every target; leave out the ones named.'
+    const why = config.method === 'mora' ? ` (${MORA_LIMIT_WHY})` : ''
+    throw invalid(`${methodLabel(config)} is too large for this model on ${problems.join(', ')}${why}. ${advice}`)
   }
   const sites: AdapterSite[] = []
   for (let layer = 0; layer < h.blockCount; layer++) {
