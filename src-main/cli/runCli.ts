@@ -10,8 +10,9 @@ import { jobsCommand } from './commands/jobs.js'
 import { modelCommand } from './commands/model.js'
 import { resumeCommand } from './commands/resume.js'
 import { statusCommand } from './commands/status.js'
+import { trainCommand } from './commands/train.js'
 
-export const COMMANDS: readonly CliCommand[] = [initCommand, statusCommand, jobsCommand, jobCommand, cancelCommand, resumeCommand, demoCommand, modelCommand]
+export const COMMANDS: readonly CliCommand[] = [initCommand, statusCommand, jobsCommand, jobCommand, cancelCommand, resumeCommand, demoCommand, modelCommand, trainCommand]
 
 export function helpText(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length))

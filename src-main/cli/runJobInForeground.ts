@@ -8,6 +8,11 @@ import { formatDuration, progressLine } from './format.js'
 export interface ForegroundOptions {
   json: boolean
   threads: number | undefined
+  /**
+   * JSON lines instead of one pretty JSON document: `announce(job)` as the first line, one line per metrics
+   * record the job reports, and the finished job as the last line.
+   */
+  jsonLines?: { announce(job: JobSummary): unknown }
 }
 
 /**
@@ -43,7 +48,13 @@ export async function runJobInForeground(
   }
   const queue = new JobQueue(
     project,
-    { jobUpdated: onUpdate, jobLogged: onLog },
+    {
+      jobUpdated: onUpdate,
+      jobLogged: onLog,
+      jobMetrics: (jobId, record) => {
+        if (options.json && options.jsonLines && jobId === watchedId) context.stdout.write(JSON.stringify(record) + '\n')
+      },
+    },
     { ...context.jobWorker, threads: () => options.threads ?? resolveComputeThreads('auto') },
   )
   let interrupts = 0
@@ -62,6 +73,7 @@ export async function runJobInForeground(
     const job = begin(queue)
     watchedId = job.id
     if (!options.json) print(context, `Job ${job.id}: ${job.label}`)
+    else if (options.jsonLines) context.stdout.write(JSON.stringify(options.jsonLines.announce(job)) + '\n')
     queue.start()
     const outcome = await Promise.race([queue.waitFor(job.id), leftEarly])
     if (outcome === 'left') {
@@ -70,7 +82,8 @@ export async function runJobInForeground(
       return 130
     }
     if (live) context.stdout.write('\r\x1b[2K')
-    if (options.json) printJson(context, project.jobs.detail(job.id))
+    if (options.json && options.jsonLines) context.stdout.write(JSON.stringify(project.jobs.detail(job.id)) + '\n')
+    else if (options.json) printJson(context, project.jobs.detail(job.id))
     else reportOutcome(context, project, outcome)
     return outcome.state === 'succeeded' ? 0 : outcome.state === 'cancelled' ? 130 : 1
   } finally {
