@@ -4,6 +4,8 @@ import { FileByteSink } from '../io/fileBytes.js'
 import { writeModelGguf } from '../model/convert/writeModelGguf.js'
 import { hfFolderJsonFiles, writeModelSafetensors, type SafetensorsExportType } from '../model/convert/writeModelSafetensors.js'
 import type { GgufFileType } from '../model/quantize/quantMixture.js'
+import { readAdapterFile } from '../train/adapterFile.js'
+import { mergedModelSource } from '../train/mergedModelSource.js'
 import { openModel } from './openModel.js'
 import { QuantizePool, type QuantizePoolOptions } from './QuantizePool.js'
 
@@ -15,6 +17,8 @@ export interface ConvertModelOptions {
   /** Quantize on this many worker threads (with `quantizeWorker`). Defaults to `1`: this thread only. */
   threads?: number
   quantizeWorker?: QuantizePoolOptions['worker']
+  /** A Lectern adapter file (a training run's adapter.safetensors) to merge into the weights on the way. */
+  adapter?: string
 }
 
 /**
@@ -24,8 +28,12 @@ export interface ConvertModelOptions {
 export async function convertModel(sourcePath: string, outPath: string, target: ConvertTarget, options: ConvertModelOptions = {}): Promise<void> {
   const opened = await openModel(sourcePath)
   try {
+    if (options.adapter) {
+      const { config, values } = await readAdapterFile(options.adapter)
+      opened.source = mergedModelSource(opened.source, config, values)
+    }
     if (target.format === 'gguf') {
-      const { threads = 1, quantizeWorker, ...progress } = options
+      const { threads = 1, quantizeWorker, adapter: _merged, ...progress } = options
       const quantized = !['F32', 'F16', 'BF16'].includes(target.type)
       const pool = quantized && threads > 1 && quantizeWorker ? new QuantizePool({ worker: quantizeWorker, size: threads }) : null
       const sink = await FileByteSink.create(outPath)

@@ -5,6 +5,7 @@ import { LecternError } from '../../shared/errors.js'
 import type { TrainParams, TrainStepMetrics } from '../../shared/types/train.js'
 import { Tokenizer } from '../model/tokenizers/Tokenizer.js'
 import { openModel } from '../modelFiles/openModel.js'
+import { writeAdapterFile } from './adapterFile.js'
 import { planAdapters, type AdapterConfig } from './adapters.js'
 import { decoderWeightRequests, prepareBaseWeights } from './baseWeights.js'
 import { loadCheckpoint, saveCheckpoint } from './checkpoints.js'
@@ -13,7 +14,6 @@ import { availableMemoryBytes, planFit } from './fitPlanner.js'
 import { DEFAULT_ADAMW } from './optimizer.js'
 import { seededRandom } from './random.js'
 import { learningRateAt } from './schedule.js'
-import { saveTensors } from './tensorFiles.js'
 import { TrainingEngine } from './TrainingEngine.js'
 import { nextBatch, packSequences, readTrainingJsonl, stepsPerEpoch, tokenizeExamples, type BatchCursor, type PackedDataset } from './trainingData.js'
 
@@ -231,7 +231,7 @@ export async function runTraining(projectDir: string, runDir: string, settings: 
       await new Promise((resolve) => setImmediate(resolve))
     }
     const adapterFile = join(runDir, ADAPTER_FILE)
-    await saveTensors(adapterFile, engine.params, { lectern: JSON.stringify({ method: settings.method, rank: settings.rank, moraType: settings.moraType, targets: settings.targets, loraAlpha: settings.loraAlpha, rsLora: settings.rsLora }) })
+    await writeAdapterFile(adapterFile, config, engine.params)
     return { runDir, steps: state.step, finalLoss: lastLoss, trainableParameters: plan.trainableParameters, provider: chosen.provider, adapterFile }
   } finally {
     await engine?.release()
