@@ -1,5 +1,6 @@
 import { availableParallelism, cpus, freemem, release, totalmem } from 'node:os'
-import type { AppSettings, HardwareReport } from '../../shared/types/app.js'
+import type { AppSettings, ExecutionProviderProbe, HardwareReport } from '../../shared/types/app.js'
+import { detectComputeThreads, probeExecutionProviders, type ComputeThreads } from '../train/executionProviders.js'
 
 /** 'auto' keeps one core free for the UI and the main process, and never goes below one thread. */
 export function autoComputeThreads(logicalCores = availableParallelism()): number {
@@ -10,11 +11,28 @@ export function resolveComputeThreads(setting: AppSettings['computeThreads']): n
   return setting === 'auto' ? autoComputeThreads() : setting
 }
 
-export function hardwareReport(settings: AppSettings): HardwareReport {
+let probed: Promise<{ cores: ComputeThreads; probes: ExecutionProviderProbe[] }> | undefined
+
+/** Cores and execution providers, probed once per process: the probes spawn three short child processes (≈0.4 s). */
+export function probeHardwareOnce(): Promise<{ cores: ComputeThreads; probes: ExecutionProviderProbe[] }> {
+  probed ??= Promise.all([detectComputeThreads(), probeExecutionProviders()]).then(
+    ([cores, probes]) => ({ cores, probes }),
+    (error: unknown) => {
+      probed = undefined
+      throw error
+    },
+  )
+  return probed
+}
+
+export async function hardwareReport(settings: AppSettings): Promise<HardwareReport> {
   const cpuList = cpus()
+  const { cores, probes } = await probeHardwareOnce()
+  const gpus = probes.filter((p) => p.provider !== 'cpu' && p.available)
   return {
     cpuModel: cpuList[0]?.model.trim() ?? 'unknown',
     logicalCores: availableParallelism(),
+    physicalCores: cores.physicalCores,
     autoThreads: autoComputeThreads(),
     effectiveThreads: resolveComputeThreads(settings.computeThreads),
     totalMemoryBytes: totalmem(),
@@ -22,7 +40,11 @@ export function hardwareReport(settings: AppSettings): HardwareReport {
     platform: process.platform,
     arch: process.arch,
     osRelease: release(),
-    accelerators: [],
-    acceleratorNote: 'GPU probing (CUDA, WebGPU, Vulkan) arrives with the training engine; CPU is always available.',
+    accelerators: gpus.map((p) => ({ name: p.provider === 'cuda' ? 'CUDA' : 'WebGPU', kind: p.provider, memoryBytes: null })),
+    acceleratorNote:
+      gpus.length > 0
+        ? 'Training can run on the GPUs listed; onnxruntime-node cannot report their memory.'
+        : ['Training runs on the CPU.', ...probes.flatMap((p) => (p.reason === null ? [] : [p.reason]))].join(' '),
+    executionProviders: probes,
   }
 }

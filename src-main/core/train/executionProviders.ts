@@ -5,23 +5,15 @@ import { availableParallelism, cpus } from 'node:os'
 import { basename, delimiter, dirname, join } from 'node:path'
 import type { InferenceSession } from 'onnxruntime-node'
 import { LecternError } from '../../shared/errors.js'
+import type { ExecutionProviderProbe } from '../../shared/types/app.js'
 import { OnnxGraphBuilder } from '../autodiff/onnx/OnnxGraphBuilder.js'
 
 /** The execution providers training can run on (specs/onnxruntime-node.md §3). */
-export type ExecutionProviderName = 'cpu' | 'webgpu' | 'cuda'
+export type ExecutionProviderName = ExecutionProviderProbe['provider']
 
 export const EXECUTION_PROVIDERS: readonly ExecutionProviderName[] = ['cpu', 'webgpu', 'cuda']
 
-/** What probing one execution provider found. Plain data: it crosses IPC as is. */
-export interface ExecutionProviderProbe {
-  provider: ExecutionProviderName
-  /** A real session ran on this provider alone and returned the right numbers. */
-  available: boolean
-  /** Why it is unavailable, in words a user can act on; `null` when available. */
-  reason: string | null
-  /** Shared libraries the provider needs that are not where the loader looks (Linux); empty when none or unknown. */
-  missingLibraries: string[]
-}
+export type { ExecutionProviderProbe }
 
 export interface ProbeExecutionProvidersOptions {
   /** Which providers to probe, in this order, one at a time. Defaults to `EXECUTION_PROVIDERS`. */

@@ -21,9 +21,22 @@ export const settingsPatchSchema = settingsSchema.partial().strict()
 export type SettingsPatch = z.output<typeof settingsPatchSchema>
 export const DEFAULT_SETTINGS: AppSettings = { computeThreads: 'auto' }
 
+/** What probing one training execution provider found (core/train/executionProviders.ts). */
+export interface ExecutionProviderProbe {
+  provider: 'cpu' | 'webgpu' | 'cuda'
+  /** A real session ran on this provider alone and returned the right numbers. */
+  available: boolean
+  /** Why it is unavailable, in words a user can act on; `null` when available. */
+  reason: string | null
+  /** Shared libraries the provider needs that the loader cannot find (Linux). */
+  missingLibraries: string[]
+}
+
 export interface HardwareReport {
   cpuModel: string
   logicalCores: number
+  /** Physical cores, where the OS tells (sysfs, sysctl, CIM); `null` otherwise. */
+  physicalCores: number | null
   /** Threads 'auto' resolves to on this machine. */
   autoThreads: number
   /** Threads in effect with the current settings. */
@@ -36,4 +49,6 @@ export interface HardwareReport {
   /** Accelerators found so far; GPU probing for training and inference is reported here. */
   accelerators: { name: string; kind: string; memoryBytes: number | null }[]
   acceleratorNote: string
+  /** Every training execution provider, probed once per app run. */
+  executionProviders: ExecutionProviderProbe[]
 }

@@ -46,6 +46,7 @@ export function makeHardware(overrides: Partial<HardwareReport> = {}): HardwareR
   return {
     cpuModel: 'Test CPU 9000',
     logicalCores: 4,
+    physicalCores: 4,
     autoThreads: 3,
     effectiveThreads: 3,
     totalMemoryBytes: 16 * 1024 ** 3,
@@ -55,6 +56,7 @@ export function makeHardware(overrides: Partial<HardwareReport> = {}): HardwareR
     osRelease: '6.1.0',
     accelerators: [],
     acceleratorNote: 'GPU probing comes later.',
+    executionProviders: [{ provider: 'cpu', available: true, reason: null, missingLibraries: [] }],
     ...overrides,
   }
 }
