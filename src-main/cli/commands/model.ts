@@ -8,14 +8,14 @@ import { formatBytes, table } from '../format.js'
 
 const USAGE = [
   'lectern model inspect <path> [--json]',
-  'lectern model convert <src> --out <dst> --format gguf|safetensors [--type f32|f16|bf16|q8_0|q4_k_m|q5_k_m] [--threads <n>]',
+  'lectern model convert <src> --out <dst> --format gguf|safetensors [--type f32|f16|bf16|q8_0|q4_k_m|q5_k_m] [--adapter <run>/adapter.safetensors] [--threads <n>]',
 ].join('\n       ')
 
 export const modelCommand: CliCommand = {
   name: 'model',
   summary: 'Inspect a GGUF file or Hugging Face folder, or convert between them (with quantization)',
   usage: USAGE,
-  options: { json: { type: 'boolean' }, out: { type: 'string' }, format: { type: 'string' }, type: { type: 'string' }, threads: { type: 'string' } },
+  options: { json: { type: 'boolean' }, out: { type: 'string' }, format: { type: 'string' }, type: { type: 'string' }, threads: { type: 'string' }, adapter: { type: 'string' } },
   async run(positionals, values, context) {
     const [action, path] = positionals
     if (action === 'inspect' && path) return inspect(path, values['json'] === true, context)
@@ -71,7 +71,9 @@ async function convert(source: string, values: Record<string, string | boolean |
   }
   const live = context.stdout.isTTY === true && values['json'] !== true
   const started = performance.now()
+  const adapter = values['adapter']
   await convertModel(source, out, target, {
+    ...(typeof adapter === 'string' ? { adapter } : {}),
     threads: parseIntegerOption(values['threads'], 'threads', 1, 512) ?? resolveComputeThreads('auto'),
     quantizeWorker: context.quantizeWorker,
     onProgress: (written, total) => {
@@ -80,8 +82,9 @@ async function convert(source: string, values: Record<string, string | boolean |
   })
   if (live) context.stdout.write('\r\x1b[2K')
   const seconds = (performance.now() - started) / 1000
-  if (values['json']) printJson(context, { source, out, format, type: target.type, seconds })
-  else print(context, `Wrote ${out} (${format}, ${target.type}) in ${seconds.toFixed(1)} s; reloaded and checked`)
+  const merged = typeof adapter === 'string' ? adapter : null
+  if (values['json']) printJson(context, { source, out, format, type: target.type, adapter: merged, seconds })
+  else print(context, `Wrote ${out} (${format}, ${target.type}${merged ? `, with ${merged} merged` : ''}) in ${seconds.toFixed(1)} s; reloaded and checked`)
   return 0
 }
 
