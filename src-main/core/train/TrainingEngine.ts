@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises'
+import { rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import * as ort from 'onnxruntime-node'
 import { LecternError } from '../../shared/errors.js'
@@ -82,12 +82,14 @@ export class TrainingEngine {
     await writeFile(gradientModelPath, lowerToOnnx(gradientGraph.graph, gradientGraph.outputs, { elementType: 'float32', externalInitializers: base.externalInitializers }))
     const optimizer = buildOptimizerGraph(plan.sites.flatMap((site) => site.params), setup.adamw)
     const options: ort.InferenceSession.SessionOptions = { ...sessionThreadOptions(setup.threads), executionProviders: [setup.provider], graphOptimizationLevel: 'all' }
-    const gradientSession = await ort.InferenceSession.create(gradientModelPath, options)
+    let gradientSession: ort.InferenceSession | null = null
     try {
+      gradientSession = await ort.InferenceSession.create(gradientModelPath, options)
       const optimizerSession = await ort.InferenceSession.create(lowerToOnnx(optimizer.graph, optimizer.outputs, { elementType: 'float32' }), options)
       return new TrainingEngine(setup, gradientGraph, gradientSession, optimizerSession)
     } catch (error) {
-      await gradientSession.release()
+      await gradientSession?.release()
+      await rm(gradientModelPath, { force: true })
       throw error
     }
   }
@@ -182,9 +184,11 @@ export class TrainingEngine {
     return { lossSum, weight, gradNorm, timings }
   }
 
+  /** Releases both sessions and removes the gradient graph's file (the base weights stay cached). */
   async release(): Promise<void> {
     await this.gradientSession.release()
     await this.optimizerSession.release()
+    await rm(join(this.setup.base.dir, this.setup.graphFileName), { force: true })
   }
 }
 
