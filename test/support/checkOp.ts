@@ -4,11 +4,8 @@ import { gradients } from '../../src-main/core/autodiff/gradient.js'
 import { Graph } from '../../src-main/core/autodiff/Graph.js'
 import type { NdArray } from '../../src-main/core/autodiff/ndarray.js'
 import { OPS } from '../../src-main/core/autodiff/ops.js'
-import { lowerToOnnx } from '../../src-main/core/autodiff/toOnnx.js'
 import type { OpAttrs, OpDef, OpName, TensorRef } from '../../src-main/core/autodiff/types.js'
-
-// Level basic: 'all' fuses patterns into float-only kernels, which float64 checks cannot run (specs/onnxruntime-node.md).
-const SESSION: ort.InferenceSession.SessionOptions = { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'basic' }
+import { float64Session, maxRelativeError, seeded, uniform } from './float64Checks.js'
 
 export interface CheckOpOptions {
   /** Input values: 'signed' in [-1, 1), 'positive' in [0.5, 1.5). Defaults to `signed` for every input. */
@@ -17,23 +14,6 @@ export interface CheckOpOptions {
   gradTolerance?: number
   /** Max relative error of the forward pass against the reference. Defaults to `1e-12`. */
   forwardTolerance?: number
-}
-
-function seeded(seed: number): () => number {
-  let state = (seed * 2654435761) >>> 0 || 1
-  return () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0
-    return state / 4294967296
-  }
-}
-
-function maxRelativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  let worst = 0
-  for (let i = 0; i < expected.length; i++) {
-    const scale = Math.max(1e-8, Math.abs(actual[i]!) + Math.abs(expected[i]!))
-    worst = Math.max(worst, Math.abs(actual[i]! - expected[i]!) / scale)
-  }
-  return worst
 }
 
 /**
@@ -60,17 +40,18 @@ export async function checkGraphFunction(
   const random = seeded(inputShapes.flat().length + name.length)
   const values = inputShapes.map((shape, i) => {
     const positive = options.ranges?.[i] === 'positive'
-    return Float64Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => (positive ? 0.5 + random() : 2 * random() - 1))
+    const count = shape.reduce((a, b) => a * b, 1)
+    return positive ? Float64Array.from({ length: count }, () => 0.5 + random()) : uniform(count, random)
   })
   const g = new Graph()
   const xs = inputShapes.map((shape, i) => g.input(`x${i}`, shape))
   const y = build(g, xs)
-  const weights = Float64Array.from({ length: y.shape.reduce((a, b) => a * b, 1) }, () => 2 * random() - 1)
+  const weights = uniform(y.shape.reduce((a, b) => a * b, 1), random)
   const loss = g.reduceSum(g.mul(y, g.constant(weights, y.shape)), y.shape.map((_, i) => i))
   const grads = gradients(g, loss, xs)
   const outputs: Record<string, TensorRef> = { y, loss }
   grads.forEach((grad, i) => (outputs[`grad${i}`] = grad))
-  const session = await ort.InferenceSession.create(lowerToOnnx(g, outputs, { elementType: 'float64' }), SESSION)
+  const session = await float64Session(g, outputs)
   try {
     const feeds = Object.fromEntries(xs.map((x, i) => [x.name, new ort.Tensor('float64', values[i]!, [...x.shape])]))
     const result = await session.run(feeds)

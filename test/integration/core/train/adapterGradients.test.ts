@@ -3,78 +3,23 @@ import { describe, expect, it } from 'vitest'
 import { gradients } from '../../../../src-main/core/autodiff/gradient.js'
 import { Graph } from '../../../../src-main/core/autodiff/Graph.js'
 import { logSoftmax } from '../../../../src-main/core/autodiff/layers.js'
-import { lowerToOnnx } from '../../../../src-main/core/autodiff/toOnnx.js'
-import type { TensorRef } from '../../../../src-main/core/autodiff/types.js'
-import { expectedHfTensorShapes, type ModelHyperparameters } from '../../../../src-main/core/model/hyperparameters.js'
-import {
-  ADAPTER_TARGETS,
-  adapterParameterCount,
-  adapterProjection,
-  adapterSite,
-  planAdapters,
-  type AdapterConfig,
-  type AdapterPlan,
-} from '../../../../src-main/core/train/adapters.js'
+import type { ModelHyperparameters } from '../../../../src-main/core/model/hyperparameters.js'
+import { adapterProjection, adapterSite, planAdapters, type AdapterConfig, type AdapterPlan } from '../../../../src-main/core/train/adapters.js'
 import { baseProjection, decoderLogits } from '../../../../src-main/core/train/decoder.js'
 import { adapterDeltaWeight } from '../../../../src-main/core/train/mergeAdapters.js'
-import { tinyHyperparameters, tinyWeights } from '../../../fixtures/tinyWeights.js'
-
-// Level basic: 'all' fuses patterns into float-only kernels that float64 cannot run (as checkOp.ts).
-const SESSION: ort.InferenceSession.SessionOptions = { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'basic' }
-
-const METHODS: [string, Pick<AdapterConfig, 'method' | 'moraType'>][] = [
-  ['MoRA type 1', { method: 'mora', moraType: 1 }],
-  ['MoRA type 6', { method: 'mora', moraType: 6 }],
-  ['LoRA', { method: 'lora', moraType: 1 }],
-]
+import { tinyHyperparameters } from '../../../fixtures/tinyWeights.js'
+import { ADAPTER_METHODS, adapterConfig, constantWeights, randomAdapterValues, singleSitePlan, tinyWeightData, type AdapterMethod } from '../../../support/adapterCases.js'
+import { FLOAT64_SESSION, float64Session, maxRelativeError, seeded, transposed, uniform } from '../../../support/float64Checks.js'
 
 const DROPOUT = 0.25
 
-const config = (method: Pick<AdapterConfig, 'method' | 'moraType'>, rank: number): AdapterConfig => ({
-  ...method,
-  rank,
-  targets: [...ADAPTER_TARGETS],
-  loraAlpha: 3,
-  rsLora: true,
-  dropout: DROPOUT,
-})
-
-function seeded(seed: number): () => number {
-  let state = (seed * 2654435761) >>> 0 || 1
-  return () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0
-    return state / 4294967296
-  }
-}
-
-const uniform = (count: number, random: () => number, scale = 1): Float64Array => Float64Array.from({ length: count }, () => scale * (2 * random() - 1))
+const config = (method: AdapterMethod, rank: number): AdapterConfig => adapterConfig(method, rank, { loraAlpha: 3, rsLora: true, dropout: DROPOUT })
 
 /** Inverted dropout: each entry 0 with probability p, else 1/(1 − p). */
 const dropoutMask = (count: number, random: () => number): Float64Array => Float64Array.from({ length: count }, () => (random() < DROPOUT ? 0 : 1 / (1 - DROPOUT)))
 
-/** Per element |a − b| / max(1e-8, |a| + |b|), the largest: checkOp's measure. */
-function maxRelativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  let worst = 0
-  for (let i = 0; i < expected.length; i++) {
-    const scale = Math.max(1e-8, Math.abs(actual[i]!) + Math.abs(expected[i]!))
-    worst = Math.max(worst, Math.abs(actual[i]! - expected[i]!) / scale)
-  }
-  return worst
-}
-
-/** (rows, cols) row-major → (cols, rows). */
-function transposed(data: ArrayLike<number>, rows: number, cols: number): Float64Array {
-  const out = new Float64Array(rows * cols)
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c]!
-  return out
-}
-
-async function session(g: Graph, outputs: Record<string, TensorRef>, options: ort.InferenceSession.SessionOptions = SESSION): Promise<ort.InferenceSession> {
-  return ort.InferenceSession.create(lowerToOnnx(g, outputs, { elementType: 'float64' }), options)
-}
-
 describe('the adapter part of ∂L/∂x is mask ⊙ ΔWᵀ·gy (specs/mora.md §6)', () => {
-  describe.each(METHODS)('%s', (_label, method) => {
+  describe.each(ADAPTER_METHODS)('%s', (_label, method) => {
     it.each([
       [96, 40, 3],
       [100, 70, 4],
@@ -82,8 +27,8 @@ describe('the adapter part of ∂L/∂x is mask ⊙ ΔWᵀ·gy (specs/mora.md §
       const random = seeded(k + d)
       const c = config(method, r)
       const site = adapterSite('model.layers.0.mlp.down_proj.weight', k, d, c)
-      const plan: AdapterPlan = { sites: [site], trainableParameters: adapterParameterCount([site]) }
-      const values = new Map(site.params.map((p) => [p.name, uniform(p.shape[0] * p.shape[1], random, 0.5)]))
+      const plan = singleSitePlan(site)
+      const values = randomAdapterValues(plan, random, 0.5)
       const w0 = uniform(d * k, random)
       const mask = dropoutMask(6 * k, random)
       const gy = uniform(6 * d, random)
@@ -95,7 +40,7 @@ describe('the adapter part of ∂L/∂x is mask ⊙ ΔWᵀ·gy (specs/mora.md §
       const project = adapterProjection(g, plan, c, params, (graph, input) => graph.matmul(input, w0T), masks)
       const y = project(g, x, site.weightName)
       const [gx] = gradients(g, g.reduceSum(g.mul(y, g.constant(gy, [2, 3, d])), [0, 1, 2]), [x])
-      const s = await session(g, { gx: gx! })
+      const s = await float64Session(g, { gx: gx! })
       const result = await s.run({ x: new ort.Tensor('float64', uniform(6 * k, random), [2, 3, k]) })
       await s.release()
       const delta = adapterDeltaWeight(site, c, values)
@@ -123,7 +68,7 @@ describe('the adapter part of ∂L/∂x is mask ⊙ ΔWᵀ·gy (specs/mora.md §
  */
 function tinyDecoder(): { h: ModelHyperparameters; weights: Map<string, Float32Array> } {
   const h = tinyHyperparameters('llama', 32, { embeddingLength: 24, feedForwardLength: 40, headCount: 3, headCountKv: 1, headDim: 8 })
-  return { h, weights: new Map([...tinyWeights(h, 3)].map(([name, w]) => [name, w.data])) }
+  return { h, weights: tinyWeightData(h, 3) }
 }
 
 interface AdaptedDecoder {
@@ -141,24 +86,14 @@ interface AdaptedDecoder {
  * The decoder with adapters on all seven targets and fixed dropout masks, L = Σ w ⊙ logSoftmax(logits) for
  * fixed random w (a weighted cross-entropy against soft targets), on tokens (2, 4). Parameters are inputs.
  */
-async function adaptedDecoder(c: AdapterConfig, values: ReadonlyMap<string, Float64Array>, options: ort.InferenceSession.SessionOptions = SESSION): Promise<AdaptedDecoder> {
+async function adaptedDecoder(c: AdapterConfig, values: ReadonlyMap<string, Float64Array>, options: ort.InferenceSession.SessionOptions = FLOAT64_SESSION): Promise<AdaptedDecoder> {
   const { h, weights } = tinyDecoder()
   const plan = planAdapters(h, c)
   const random = seeded(17)
   const [B, T] = [2, 4]
   const g = new Graph()
   const ids = g.constant(Array.from({ length: B * T }, (_, i) => (i * 7 + 5) % h.vocabSize), [B, T], 'int64')
-  const shapes = expectedHfTensorShapes(h)
-  const cache = new Map<string, TensorRef>()
-  const baseWeights = (name: string, layout: 'stored' | 'projection'): TensorRef => {
-    const key = `${name}:${layout}`
-    if (!cache.has(key)) {
-      const shape = shapes.get(name)!
-      const [rows, cols] = shape as [number, number]
-      cache.set(key, layout === 'stored' ? g.constant(weights.get(name)!, shape) : g.constant(transposed(weights.get(name)!, rows, cols), [cols, rows]))
-    }
-    return cache.get(key)!
-  }
+  const baseWeights = constantWeights(g, h, weights)
   const params = new Map(plan.sites.flatMap((s) => s.params.map((p) => [p.name, g.input(p.name, p.shape)] as const)))
   const masks = new Map(plan.sites.map((s) => [s.weightName, g.constant(dropoutMask(B * T * s.inFeatures, random), [B, T, s.inFeatures])]))
   const logits = decoderLogits(g, h, baseWeights, ids, adapterProjection(g, plan, c, params, baseProjection(h, baseWeights), masks))
@@ -166,8 +101,8 @@ async function adaptedDecoder(c: AdapterConfig, values: ReadonlyMap<string, Floa
   const loss = g.reduceSum(g.mul(logSoftmax(g, logits), g.constant(uniform(B * T * h.vocabSize, random), logits.shape)), [0, 1, 2])
   const names = [...params.keys()]
   const grads = gradients(g, loss, [...params.values()])
-  const full = await session(g, { loss, logits, plain, ...Object.fromEntries(names.map((name, i) => [`grad:${name}`, grads[i]!])) }, options)
-  const forward = await session(g, { loss }, options)
+  const full = await float64Session(g, { loss, logits, plain, ...Object.fromEntries(names.map((name, i) => [`grad:${name}`, grads[i]!])) }, options)
+  const forward = await float64Session(g, { loss }, options)
   const feeds = Object.fromEntries(names.map((name) => [name, new ort.Tensor('float64', values.get(name)!.slice(), [...params.get(name)!.shape])]))
   return { plan, full, forward, feeds, release: async () => void (await Promise.all([full.release(), forward.release()])) }
 }
@@ -175,12 +110,12 @@ async function adaptedDecoder(c: AdapterConfig, values: ReadonlyMap<string, Floa
 const lossOf = async (model: AdaptedDecoder): Promise<number> => ((await model.forward.run(model.feeds))['loss']!.data as Float64Array)[0]!
 
 describe('gradients of a whole tiny decoder with adapters on all seven projections (float64 ORT, fixed dropout masks)', () => {
-  it.each(METHODS)('%s: ∂L/∂(every adapter parameter) matches central differences', async (label, method) => {
+  it.each(ADAPTER_METHODS)('%s: ∂L/∂(every adapter parameter) matches central differences', async (label, method) => {
     const c = config(method, 2)
     const { h } = tinyDecoder()
     const plan = planAdapters(h, c)
     const random = seeded(method.moraType * 10 + (method.method === 'lora' ? 1 : 0))
-    const values = new Map(plan.sites.flatMap((s) => s.params.map((p) => [p.name, uniform(p.shape[0] * p.shape[1], random, method.method === 'lora' ? 0.3 : 0.05)] as const)))
+    const values = randomAdapterValues(plan, random, method.method === 'lora' ? 0.3 : 0.05)
     const model = await adaptedDecoder(c, values)
     try {
       const result = await model.full.run(model.feeds)
@@ -213,7 +148,7 @@ describe('gradients of a whole tiny decoder with adapters on all seven projectio
     }
   })
 
-  it.each(METHODS)('%s at its initial values: the output is exactly the base output, and training can start', async (_label, method) => {
+  it.each(ADAPTER_METHODS)('%s at its initial values: the output is exactly the base output, and training can start', async (_label, method) => {
     const c = config(method, 2)
     const { h } = tinyDecoder()
     const plan = planAdapters(h, c)
@@ -222,7 +157,7 @@ describe('gradients of a whole tiny decoder with adapters on all seven projectio
     const values = new Map(plan.sites.flatMap((s) => s.params.map((p) => [p.name, p.name.endsWith('.lora_A.weight') ? uniform(p.shape[0] * p.shape[1], random, 0.3) : new Float64Array(p.shape[0] * p.shape[1])] as const)))
     // ORT's basic-level rewrites move even the plain decoder's float64 logits by ~7e-15, and the two branches'
     // graphs differ, so they are rewritten differently: without rewrites both run the same kernels in order.
-    const model = await adaptedDecoder(c, values, { ...SESSION, graphOptimizationLevel: 'disabled' })
+    const model = await adaptedDecoder(c, values, { ...FLOAT64_SESSION, graphOptimizationLevel: 'disabled' })
     try {
       const result = await model.full.run(model.feeds)
       expect(result['logits']!.data).toEqual(result['plain']!.data)

@@ -1,69 +1,14 @@
 import * as ort from 'onnxruntime-node'
 import { describe, expect, it } from 'vitest'
 import { Graph } from '../../../../src-main/core/autodiff/Graph.js'
-import { lowerToOnnx } from '../../../../src-main/core/autodiff/toOnnx.js'
 import type { TensorRef } from '../../../../src-main/core/autodiff/types.js'
-import { expectedHfTensorShapes, type ModelHyperparameters } from '../../../../src-main/core/model/hyperparameters.js'
-import {
-  ADAPTER_TARGETS,
-  adapterParameterCount,
-  adapterProjection,
-  adapterSite,
-  moraLayout,
-  planAdapters,
-  type AdapterConfig,
-  type AdapterPlan,
-  type AdapterSite,
-} from '../../../../src-main/core/train/adapters.js'
+import type { ModelHyperparameters } from '../../../../src-main/core/model/hyperparameters.js'
+import { adapterProjection, adapterSite, moraLayout, planAdapters, type AdapterConfig, type AdapterSite } from '../../../../src-main/core/train/adapters.js'
 import { baseProjection, decoderLogits } from '../../../../src-main/core/train/decoder.js'
 import { adapterDeltaWeight, mergeWeights } from '../../../../src-main/core/train/mergeAdapters.js'
-import { tinyHyperparameters, tinyWeights } from '../../../fixtures/tinyWeights.js'
-
-// Level basic: 'all' fuses patterns into float-only kernels that float64 cannot run (as checkOp.ts).
-const SESSION: ort.InferenceSession.SessionOptions = { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'basic' }
-
-const METHODS: [string, Pick<AdapterConfig, 'method' | 'moraType'>][] = [
-  ['MoRA type 1', { method: 'mora', moraType: 1 }],
-  ['MoRA type 6', { method: 'mora', moraType: 6 }],
-  ['LoRA', { method: 'lora', moraType: 1 }],
-]
-
-const config = (method: Pick<AdapterConfig, 'method' | 'moraType'>, rank: number): AdapterConfig => ({
-  ...method,
-  rank,
-  targets: [...ADAPTER_TARGETS],
-  loraAlpha: 2 * rank + 1,
-  rsLora: false,
-  dropout: 0,
-})
-
-function seeded(seed: number): () => number {
-  let state = (seed * 2654435761) >>> 0 || 1
-  return () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0
-    return state / 4294967296
-  }
-}
-
-const uniform = (count: number, random: () => number, scale = 1): Float64Array => Float64Array.from({ length: count }, () => scale * (2 * random() - 1))
-
-/** max |a − b| / max |b|: the error relative to the size of the values compared. */
-function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  let diff = 0
-  let size = 0
-  for (let i = 0; i < expected.length; i++) {
-    diff = Math.max(diff, Math.abs(actual[i]! - expected[i]!))
-    size = Math.max(size, Math.abs(expected[i]!))
-  }
-  return diff / size
-}
-
-/** (rows, cols) row-major → (cols, rows). */
-function transposed(data: ArrayLike<number>, rows: number, cols: number): Float64Array {
-  const out = new Float64Array(rows * cols)
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c]!
-  return out
-}
+import { tinyHyperparameters } from '../../../fixtures/tinyWeights.js'
+import { ADAPTER_METHODS, adapterConfig, constantWeights, randomAdapterValues, singleSitePlan, tinyWeightData, type AdapterMethod } from '../../../support/adapterCases.js'
+import { float64Session, relativeError, seeded, transposed, uniform } from '../../../support/float64Checks.js'
 
 /** x (N, k) · W (d, k)ᵀ → (N, d), in float64. */
 function timesTransposed(x: Float64Array, w: ArrayLike<number>, d: number, k: number): Float64Array {
@@ -78,7 +23,7 @@ function timesTransposed(x: Float64Array, w: ArrayLike<number>, d: number, k: nu
 }
 
 async function run(g: Graph, outputs: Record<string, TensorRef>, feeds: Record<string, ort.Tensor> = {}): Promise<Record<string, Float64Array>> {
-  const session = await ort.InferenceSession.create(lowerToOnnx(g, outputs, { elementType: 'float64' }), SESSION)
+  const session = await float64Session(g, outputs)
   try {
     const result = await session.run(feeds)
     return Object.fromEntries(Object.keys(outputs).map((name) => [name, result[name]!.data as Float64Array]))
@@ -87,16 +32,11 @@ async function run(g: Graph, outputs: Record<string, TensorRef>, feeds: Record<s
   }
 }
 
-/** Random values for every parameter of the plan: M, A and B all non-zero. */
-function randomAdapterValues(plan: AdapterPlan, random: () => number, scale: number): Map<string, Float64Array> {
-  return new Map(plan.sites.flatMap((site) => site.params.map((p) => [p.name, uniform(p.shape[0] * p.shape[1], random, scale)] as const)))
-}
-
 /** The ORT forward of one adapted site against the merged weight, on x (2, 3, k). */
 async function siteErrors(site: AdapterSite, c: AdapterConfig, seed: number): Promise<{ adapter: number; total: number }> {
   const random = seeded(seed)
   const { inFeatures: k, outFeatures: d } = site
-  const plan: AdapterPlan = { sites: [site], trainableParameters: adapterParameterCount([site]) }
+  const plan = singleSitePlan(site)
   const values = randomAdapterValues(plan, random, 0.5)
   const w0 = uniform(d * k, random)
   const x = uniform(2 * 3 * k, random)
@@ -130,9 +70,9 @@ const SITE_CASES: [number, number, number][] = [
 ]
 
 describe('the adapter forward (ORT float64) equals x·(W0 + ΔW)ᵀ with ΔW from the closed forms', () => {
-  describe.each(METHODS)('%s', (_label, method) => {
+  describe.each(ADAPTER_METHODS)('%s', (_label, method) => {
     it.each(SITE_CASES)('k = %i → d = %i, r = %i', async (k, d, r) => {
-      const c = config(method, r)
+      const c = adapterConfig(method, r)
       const site = adapterSite('model.layers.0.mlp.up_proj.weight', k, d, c)
       const errors = await siteErrors(site, c, k * 1000 + d)
       const shape = method.method === 'mora' ? `r̂ ${site.innerSize}, pad ${moraLayout(k, site.innerSize).pad}` : `r ${r}`
@@ -143,7 +83,7 @@ describe('the adapter forward (ORT float64) equals x·(W0 + ΔW)ᵀ with ΔW fro
   })
 
   it.each([1, 6] as const)('MoRA type %i with a single chunk: r̂ = k (nb = 1, no pad) and r̂ > k (nb = 1, wrapped columns)', async (moraType) => {
-    const c = config({ method: 'mora', moraType }, 4)
+    const c = adapterConfig({ method: 'mora', moraType }, 4)
     // 20 → 80 at r = 4: r̂ = √400 = 20 = k.
     const exact = adapterSite('model.layers.0.mlp.up_proj.weight', 20, 80, c)
     expect([exact.innerSize, moraLayout(20, exact.innerSize).chunks]).toEqual([20, 1])
@@ -161,10 +101,10 @@ describe('the adapter forward (ORT float64) equals x·(W0 + ΔW)ᵀ with ΔW fro
 
 describe('MoRA ΔW structure', () => {
   it('type 6 on 96 → 40 at r = 3 (r̂ = 20) adapts only input columns 0..39 (specs/mora.md §8.4)', () => {
-    const c = config({ method: 'mora', moraType: 6 }, 3)
+    const c = adapterConfig({ method: 'mora', moraType: 6 }, 3)
     const site = adapterSite('model.layers.0.mlp.down_proj.weight', 96, 40, c)
     expect(site.innerSize).toBe(20)
-    const delta = adapterDeltaWeight(site, c, randomAdapterValues({ sites: [site], trainableParameters: 400 }, seeded(2), 1))
+    const delta = adapterDeltaWeight(site, c, randomAdapterValues(singleSitePlan(site), seeded(2), 1))
     const columnAdapted = Array.from({ length: 96 }, (_, col) => Array.from({ length: 40 }, (_, row) => delta[row * 96 + col]!).some((v) => v !== 0))
     expect(columnAdapted.slice(0, 40).every(Boolean)).toBe(true)
     expect(columnAdapted.slice(40).some(Boolean)).toBe(false)
@@ -188,44 +128,28 @@ describe('MoRA ΔW structure', () => {
       return rank
     }
     for (const moraType of [1, 6] as const) {
-      const c = config({ method: 'mora', moraType }, 2)
+      const c = adapterConfig({ method: 'mora', moraType }, 2)
       const site = adapterSite('model.layers.0.self_attn.q_proj.weight', 64, 64, c)
-      const delta = adapterDeltaWeight(site, c, randomAdapterValues({ sites: [site], trainableParameters: 256 }, seeded(9), 1))
+      const delta = adapterDeltaWeight(site, c, randomAdapterValues(singleSitePlan(site), seeded(9), 1))
       expect(rankOf(delta, 64), `type ${moraType}`).toBe(moraType === 1 ? 16 : 64)
     }
   })
 })
 
-/** The decoder's weights as graph constants, HF names, from `source` (HF layout, row-major). */
-function constantWeights(g: Graph, h: ModelHyperparameters, source: ReadonlyMap<string, ArrayLike<number>>): (name: string, layout: 'stored' | 'projection') => TensorRef {
-  const shapes = expectedHfTensorShapes(h)
-  const cache = new Map<string, TensorRef>()
-  return (name, layout) => {
-    const key = `${name}:${layout}`
-    if (!cache.has(key)) {
-      const data = source.get(name)!
-      const shape = shapes.get(name)!
-      const [rows, cols] = shape as [number, number]
-      cache.set(key, layout === 'stored' ? g.constant(data, shape) : g.constant(transposed(data, rows, cols), [cols, rows]))
-    }
-    return cache.get(key)!
-  }
-}
-
 describe('a tiny decoder with adapters on all seven projections equals the decoder with merged weights', () => {
   // 64 → 64 (q, o), 64 → 32 (k, v), 64 → 128 (gate, up), 128 → 64 (down). At r = 3, r̂ = 20 (q, o), 17 or
   // type 6's 16 (k, v), 24 (gate, up, down): r̂ does not divide k anywhere but on type 6's k/v.
-  const CASES: [string, ModelHyperparameters['architecture'], Pick<AdapterConfig, 'method' | 'moraType'>][] = [
-    ...METHODS.map(([label, method]) => [label, 'llama', method] as [string, ModelHyperparameters['architecture'], Pick<AdapterConfig, 'method' | 'moraType'>]),
+  const CASES: [string, ModelHyperparameters['architecture'], AdapterMethod][] = [
+    ...ADAPTER_METHODS.map(([label, method]) => [label, 'llama', method] as [string, ModelHyperparameters['architecture'], AdapterMethod]),
     ['MoRA type 6 (qwen2: q/k/v biases)', 'qwen2', { method: 'mora', moraType: 6 }],
   ]
   it.each(CASES)('%s on %s', async (label, architecture, method) => {
     const h = tinyHyperparameters(architecture, 48)
-    const c = config(method, 3)
+    const c = adapterConfig(method, 3)
     const plan = planAdapters(h, c)
     expect(plan.sites.some((s) => s.inFeatures !== s.outFeatures)).toBe(true)
     if (method.method === 'mora') expect(plan.sites.filter((s) => moraLayout(s.inFeatures, s.innerSize).pad > 0).length).toBeGreaterThan(plan.sites.length / 2)
-    const base = new Map([...tinyWeights(h, 5)].map(([name, w]) => [name, w.data]))
+    const base = tinyWeightData(h, 5)
     const values = randomAdapterValues(plan, seeded(11), method.method === 'lora' ? 0.3 : 0.05)
     const merged64 = new Map<string, ArrayLike<number>>(base)
     const merged32 = new Map<string, ArrayLike<number>>(base)
