@@ -13,8 +13,15 @@ function scalar(g: Graph, value: number): TensorRef {
 
 const lastAxis = (x: TensorRef): number => x.shape.length - 1
 
+/**
+ * σ(x) written with e = exp(−|x|) ≤ 1, so nothing overflows: 1/(1 + e) where x ≥ 0, e/(1 + e) where x < 0.
+ * The direct 1/(1 + exp(−x)) is fine forward, but below x ≈ −88 (float32) exp(−x) is ∞ and its backward
+ * computes 0·∞ = NaN, which poisons every gradient of a training step.
+ */
 export function sigmoid(g: Graph, x: TensorRef): TensorRef {
-  return g.div(scalar(g, 1), g.add(scalar(g, 1), g.exp(g.neg(x))))
+  const e = g.exp(g.neg(g.maximum(x, g.neg(x))))
+  const positive = g.greaterOrEqual(x, scalar(g, 0))
+  return g.div(g.add(positive, g.mul(g.sub(scalar(g, 1), positive), e)), g.add(scalar(g, 1), e))
 }
 
 /** SiLU (swish): x·σ(x), the gate activation of SwiGLU. */

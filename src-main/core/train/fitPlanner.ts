@@ -26,8 +26,9 @@ import type { ExecutionProviderName } from './executionProviders.js'
  *                                          inputs), the merged attention output (o_proj's input)
  *                               + q + kv   qwen3 only: the q/k norm inputs
  *                               + 2·H·T    exp(scores) and the probabilities, which softmax's backward reads
- *                               + 7F       SiLU from primitives (layers.ts): gate, exp(−gate), 1 + exp(−gate),
- *                                          σ, silu, up, silu·up (down_proj's input)
+ *                               + 11F      SiLU from primitives (layers.ts, the overflow-safe σ): gate, −gate,
+ *                                          e = exp(−|gate|), [gate ≥ 0], 1 − [gate ≥ 0], (1 − [·])·e, 1 + e,
+ *                                          σ, up, silu, silu·up (down_proj's input)
  *                               + S/L·√(P/S)  each adapter's inner activation: LoRA's x·A (rank r) or MoRA's
  *                                          compressed input (r̂ = √(params per site)); √(P/S) ≥ r for LoRA,
  *                                          so this is exact for MoRA and an upper bound for LoRA
@@ -207,7 +208,7 @@ function breakdownFor(
   const kv = K * D
   const qkNorm = ARCHITECTURES[h.architecture].hasQkNorm ? q + kv : 0
   const adapterWidthPerBlock = trainable === 0 ? 0 : (sites / L) * Math.sqrt(trainable / sites)
-  const savedPerTokenPerBlock = 4 * C + 2 + 4 * q + qkNorm + 2 * H * T + 7 * F + adapterWidthPerBlock
+  const savedPerTokenPerBlock = 4 * C + 2 + 4 * q + qkNorm + 2 * H * T + 11 * F + adapterWidthPerBlock
   const saved = L * B * T * savedPerTokenPerBlock + B * T * C + 2 * B * T * maskedFeatures
   const transient = B * T * (2 * H * T + 3 * F + 4 * C)
   const baseWeights = (baseParameterCount(h) + (h.tiedEmbeddings ? V * C : 0)) * elementBytes

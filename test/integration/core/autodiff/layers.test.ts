@@ -1,4 +1,8 @@
-import { describe, it } from 'vitest'
+import * as ort from 'onnxruntime-node'
+import { describe, expect, it } from 'vitest'
+import { gradients } from '../../../../src-main/core/autodiff/gradient.js'
+import { Graph } from '../../../../src-main/core/autodiff/Graph.js'
+import { lowerToOnnx } from '../../../../src-main/core/autodiff/toOnnx.js'
 import { crossEntropy, flatTargetIndices, logSoftmax, rmsNorm, ropeNeox, sigmoid, silu, softmax } from '../../../../src-main/core/autodiff/layers.js'
 import { checkGraphFunction } from '../../../support/checkOp.js'
 import { crossEntropyRef, logSoftmaxRef, rmsNormRef, ropeNeoxRef, sigmoidRef, siluRef, softmaxRef } from '../../../support/layerReferences.js'
@@ -28,4 +32,23 @@ describe('composite layers: forward = independent float64 reference, gradients =
       (g, [x, c, s]) => ropeNeox(g, x!, c!, s!),
       ([x, c, s]) => ropeNeoxRef(x!, c!, s!),
     ))
+})
+
+describe('sigmoid and SiLU far from zero (float32)', () => {
+  it('gives finite, correct gradients where exp(−x) would overflow', async () => {
+    const xs = [-120, -100, -89, -20, 0, 3, 95]
+    const g = new Graph()
+    const x = g.input('x', [xs.length])
+    const y = silu(g, x)
+    const [grad] = gradients(g, g.reduceSum(y, [0]), [x])
+    const session = await ort.InferenceSession.create(lowerToOnnx(g, { y, grad: grad! }, { elementType: 'float32' }), { intraOpNumThreads: 1 })
+    const out = await session.run({ x: new ort.Tensor('float32', Float32Array.from(xs), [xs.length]) })
+    await session.release()
+    const sigma = (v: number): number => 1 / (1 + Math.exp(-v))
+    xs.forEach((v, i) => {
+      const dy = sigma(v) * (1 + v * (1 - sigma(v)))
+      expect((out['grad']!.data as Float32Array)[i], `d silu(${v})`).toBeCloseTo(dy, 6)
+      expect((out['y']!.data as Float32Array)[i], `silu(${v})`).toBeCloseTo(v * sigma(v), 4)
+    })
+  })
 })

@@ -51,9 +51,9 @@ describe('planFit', () => {
     const h = llama({ vocabSize: 10, embeddingLength: 4, blockCount: 1, feedForwardLength: 8, headCount: 2, headCountKv: 1, headDim: 2, tiedEmbeddings: false })
     expect(baseParameterCount(h)).toBe(236)
     const result = planFit({ hyperparameters: h, trainableParameters: 0, seqLen: 3, batch: 1, provider: 'cpu', availableBytes: GiB, elementBytes: 4 })
-    // saved per token per block: 4C + 2 + 4q + 2·H·T + 7F = 16 + 2 + 16 + 12 + 56 = 102; ×3 tokens, + 3·C = 318.
+    // saved per token per block: 4C + 2 + 4q + 2·H·T + 11F = 16 + 2 + 16 + 12 + 88 = 134; ×3 tokens, + 3·C = 414.
     // transient: 3·(2·H·T + 3F + 4C) = 3·(12 + 24 + 16) = 156.
-    const activations = (318 + 156) * 4
+    const activations = (414 + 156) * 4
     const logits = 4 * 3 * 10 * 4
     expect(result.breakdown).toEqual({
       baseWeights: 236 * 4,
