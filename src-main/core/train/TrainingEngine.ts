@@ -10,7 +10,7 @@ import type { PreparedBaseWeights } from './baseWeights.js'
 import type { ExecutionProviderName } from './executionProviders.js'
 import { sessionThreadOptions } from './executionProviders.js'
 import { biasCorrections, buildOptimizerGraph, OPTIMIZER_GRAPH, type AdamWSettings } from './optimizer.js'
-import { randomStream } from './random.js'
+import { fillDropoutMask } from './random.js'
 import type { NamedTensor } from './tensorFiles.js'
 import { buildGradientGraph, GRADIENT_GRAPH, type GradientGraph } from './trainGraphs.js'
 import type { Batch } from './trainingData.js'
@@ -64,6 +64,11 @@ export class TrainingEngine {
   readonly firstMoments = new Map<string, NamedTensor>()
   readonly secondMoments = new Map<string, NamedTensor>()
   private readonly gradSums: Map<string, Float32Array>
+  /**
+   * One dropout mask per adapter site, refilled for every micro-batch: `run()` has consumed its feeds when it
+   * returns, and ~80 MB of fresh masks per step (the 135 M bench model) would cost a full GC each step.
+   */
+  private readonly dropoutMasks: Float32Array[]
 
   private constructor(
     private readonly setup: TrainingEngineSetup,
@@ -73,6 +78,7 @@ export class TrainingEngine {
   ) {
     this.paramSpecs = setup.plan.sites.flatMap((site) => site.params)
     this.gradSums = new Map(this.paramSpecs.map((spec) => [spec.name, new Float32Array(sizeOf(spec.shape))]))
+    this.dropoutMasks = gradientGraph.dropoutMasks.map(({ shape }) => new Float32Array(sizeOf(shape)))
   }
 
   static async create(setup: TrainingEngineSetup): Promise<TrainingEngine> {
@@ -81,7 +87,7 @@ export class TrainingEngine {
     const gradientModelPath = join(base.dir, setup.graphFileName)
     await writeFile(gradientModelPath, lowerToOnnx(gradientGraph.graph, gradientGraph.outputs, { elementType: 'float32', externalInitializers: base.externalInitializers }))
     const optimizer = buildOptimizerGraph(plan.sites.flatMap((site) => site.params), setup.adamw)
-    const options: ort.InferenceSession.SessionOptions = { ...sessionThreadOptions(setup.threads), executionProviders: [setup.provider], graphOptimizationLevel: 'all' }
+    const options: ort.InferenceSession.SessionOptions = { ...sessionThreadOptions(setup.threads), executionProviders: [setup.provider], graphOptimizationLevel: 'all', enableMemPattern: false }
     let gradientSession: ort.InferenceSession | null = null
     try {
       gradientSession = await ort.InferenceSession.create(gradientModelPath, options)
@@ -144,7 +150,8 @@ export class TrainingEngine {
       }
       for (const [name, t] of this.params) feeds[GRADIENT_GRAPH.param(name)] = new ort.Tensor('float32', t.data, [...t.shape])
       this.gradientGraph.dropoutMasks.forEach(({ weightName, shape }, site) => {
-        feeds[GRADIENT_GRAPH.dropout(weightName)] = new ort.Tensor('float32', dropoutMask(config.dropout, sizeOf(shape), seed, step, micro, site), shape)
+        const mask = fillDropoutMask(this.dropoutMasks[site]!, config.dropout, seed, 'dropout', step, micro, site)
+        feeds[GRADIENT_GRAPH.dropout(weightName)] = new ort.Tensor('float32', mask, shape)
       })
       lap('feedMs')
       const out = await this.gradientSession.run(feeds)
@@ -198,13 +205,4 @@ function scalar(value: number): ort.Tensor {
 
 export function sizeOf(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1)
-}
-
-/** Inverted dropout: 0 with probability p, else 1/(1−p); the same (seed, step, micro-batch, site) gives the same mask. */
-function dropoutMask(p: number, size: number, seed: number, step: number, micro: number, site: number): Float32Array {
-  const next = randomStream(seed, 'dropout', step, micro, site)
-  const keep = 1 / (1 - p)
-  const mask = new Float32Array(size)
-  for (let i = 0; i < size; i++) mask[i] = next() < p ? 0 : keep
-  return mask
 }

@@ -52,6 +52,32 @@ export function randomStream(seed: number, ...keys: RandomKey[]): () => number {
   return generator(deriveState(seed, keys)).nextFloat
 }
 
+/**
+ * Fills `out` with an inverted-dropout mask from the stream named by (seed, ...keys): 0 where the draw is below
+ * `p` (with probability p), else 1/(1 − p). The same values as `randomStream(seed, ...keys)() < p ? 0 : 1/(1 − p)`
+ * element by element (u / 2^32 < p exactly when u < p·2^32: both scalings by 2^32 are exact), with the
+ * generator's state in locals instead of a closure: about twice as fast on tens of millions of draws.
+ */
+export function fillDropoutMask(out: Float32Array, p: number, seed: number, ...keys: RandomKey[]): Float32Array {
+  if (!(p >= 0 && p < 1)) throw new RangeError(`A dropout probability is in [0, 1); got ${p}`)
+  let [s0, s1, s2, s3] = deriveState(seed, keys)
+  const threshold = p * TWO_POW_32
+  const keep = 1 / (1 - p)
+  for (let i = 0; i < out.length; i++) {
+    // xoshiro128**, as in `generator`.
+    const result = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0
+    const t = s1 << 9
+    s2 ^= s0
+    s3 ^= s1
+    s1 ^= s2
+    s0 ^= s3
+    s2 ^= t
+    s3 = rotl(s3, 11)
+    out[i] = result < threshold ? 0 : keep
+  }
+  return out
+}
+
 /** Like `randomStream`, with the whole generator (integers, saved state). */
 export function derivedRandom(seed: number, ...keys: RandomKey[]): SeededRandom {
   return generator(deriveState(seed, keys))

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { derivedRandom, randomFromState, randomStream, seededRandom, type RandomState } from '../../../../src-main/core/train/random.js'
+import { derivedRandom, fillDropoutMask, randomFromState, randomStream, seededRandom, type RandomState } from '../../../../src-main/core/train/random.js'
 
 /** xoshiro128** written independently in BigInt arithmetic (reference: xoshiro128starstar.c). */
 function referenceXoshiro128(state: RandomState, count: number): number[] {
@@ -149,5 +149,19 @@ describe('randomStream', () => {
   it('refuses keys that are not safe integers', () => {
     expect(() => randomStream(1, 0.5)).toThrow(/key 0/)
     expect(() => randomStream(1, 2, Number.NaN)).toThrow(/key 1/)
+  })
+})
+
+describe('fillDropoutMask', () => {
+  it('gives the mask a per-element randomStream comparison gives, bit for bit', () => {
+    for (const p of [0, 0.05, 0.5, 0.9]) {
+      const next = randomStream(42, 'dropout', 3, 0, 7)
+      const expected = Float32Array.from({ length: 10_000 }, () => (next() < p ? 0 : 1 / (1 - p)))
+      expect(fillDropoutMask(new Float32Array(10_000), p, 42, 'dropout', 3, 0, 7)).toEqual(expected)
+    }
+  })
+
+  it('refuses a probability outside [0, 1)', () => {
+    expect(() => fillDropoutMask(new Float32Array(1), 1, 42)).toThrow(RangeError)
   })
 })
