@@ -80,7 +80,8 @@ function checkedExternal(input: TensorRef, external: OnnxExternalTensor, element
   return external
 }
 
-function neededIds(graph: Graph, outputs: readonly TensorRef[]): Set<number> {
+/** Ids of every tensor the outputs depend on: what lowering emits, and what cost estimates count. */
+export function neededIds(graph: Graph, outputs: readonly TensorRef[]): Set<number> {
   const needed = new Set(outputs.map((t) => t.id))
   for (let i = graph.nodes.length - 1; i >= 0; i--) {
     const node = graph.nodes[i]!
