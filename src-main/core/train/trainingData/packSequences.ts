@@ -11,7 +11,7 @@ export interface PackedDataset {
   tokens: Int32Array
   /** (N, T): weights[k, t] is the loss weight of target tokens[k, t + 1]. */
   weights: Float32Array
-  /** Real tokens in the stream (the rest of the last window is padding). */
+  /** Stream positions: the examples' tokens and the padding that moves instruction examples to a fresh window. */
   streamTokens: number
   /** Sum of all weights: the number of predictions that count. */
   weightedTargets: number
@@ -33,35 +33,49 @@ export interface PackSequencesOptions {
  * There is no attention reset: a window may hold the end of one example and the start of the next, and the later
  * one can attend to the earlier one. That is the usual trade for packing; the EOS between them marks the border.
  *
+ * An example marked `keepWhole` (instruction data) that fits in a window but would straddle two is moved to the
+ * start of the next window instead: the gap is padding at weight 0, so no response is trained without its prompt.
+ *
  * The last, partial window is padded with `padId` at weight 0 rather than dropped, so no example loses its tail.
  */
 export function packSequences(tokenized: readonly TokenizedExample[], seqLen: number, options: PackSequencesOptions = {}): PackedDataset {
   if (!Number.isSafeInteger(seqLen) || seqLen < 1) throw new LecternError('invalid_argument', `The sequence length must be a positive integer; got ${seqLen}`)
-  let streamTokens = 0
   tokenized.forEach((example, i) => {
     if (example.ids.length !== example.weights.length) {
       throw new LecternError('invalid_argument', `Tokenized example ${i + 1} has ${example.ids.length} ids but ${example.weights.length} weights`)
     }
-    streamTokens += example.ids.length
   })
-  if (streamTokens < 2) throw new LecternError('invalid_argument', `Nothing to train on: the examples hold ${streamTokens} token${streamTokens === 1 ? '' : 's'}, and training needs at least 2`)
+  const padId = options.padId ?? tokenized.at(-1)?.ids.at(-1) ?? 0
+  // Where each example starts in the stream. Window k holds stream positions [k·T, k·T + T]; an example at
+  // [start, start + n) lies in one window when start and start + n − 1 do.
+  const starts: number[] = []
+  let streamTokens = 0
+  for (const example of tokenized) {
+    const n = example.ids.length
+    const window = Math.floor(streamTokens / seqLen)
+    if (example.keepWhole && n <= seqLen + 1 && n > 0 && streamTokens + n - 1 > window * seqLen + seqLen) streamTokens = (window + 1) * seqLen
+    starts.push(streamTokens)
+    streamTokens += n
+  }
+  if (tokenized.reduce((sum, e) => sum + e.ids.length, 0) < 2) {
+    const count = tokenized.reduce((sum, e) => sum + e.ids.length, 0)
+    throw new LecternError('invalid_argument', `Nothing to train on: the examples hold ${count} token${count === 1 ? '' : 's'}, and training needs at least 2`)
+  }
 
-  // The stream: ids and, per token, the weight of predicting it.
-  const streamIds = new Int32Array(streamTokens)
+  // The stream: ids and, per token, the weight of predicting it; gaps are padding at weight 0.
+  const streamIds = new Int32Array(streamTokens).fill(padId)
   const streamWeights = new Float32Array(streamTokens)
-  let offset = 0
   tokenized.forEach((example, i) => {
+    const offset = starts[i]!
     for (let j = 0; j < example.ids.length; j++) {
       const id = example.ids[j]!
       const weight = example.weights[j]!
       if (!Number.isInteger(id) || id < 0 || id > 0x7fffffff) throw new LecternError('invalid_argument', `Tokenized example ${i + 1}: token ${j} is ${id}, not a token id`)
       if (!Number.isFinite(weight) || weight < 0) throw new LecternError('invalid_argument', `Tokenized example ${i + 1}: token ${j} has weight ${weight}; weights are finite and ≥ 0`)
-      streamIds[offset] = id
-      streamWeights[offset] = weight
-      offset++
+      streamIds[offset + j] = id
+      streamWeights[offset + j] = weight
     }
   })
-  const padId = options.padId ?? streamIds[streamTokens - 1]!
 
   // Every stream token but the first is a target once; ceil((S − 1) / T) windows hold them all.
   const sequenceCount = Math.ceil((streamTokens - 1) / seqLen)

@@ -9,6 +9,11 @@ import type { TrainingExample } from './readTrainingJsonl.js'
 export interface TokenizedExample {
   ids: number[]
   weights: number[]
+  /**
+   * Instruction examples (prompt/response, chat) must not be cut from their prompt: packing starts them in a
+   * fresh window when they would straddle one. Plain text may span windows.
+   */
+  keepWhole?: boolean
 }
 
 /** The subset of Tokenizer used here. */
@@ -68,7 +73,7 @@ export function tokenizeExamples(examples: readonly TrainingExample[], tokenizer
     if (!weights.some((w) => w > 0)) {
       throw new LecternError('invalid_argument', `${where}: nothing to train on (no token of the example counts)`, example.source ? { file: example.source.file } : {})
     }
-    return { ids, weights }
+    return example.kind === 'text' ? { ids, weights } : { ids, weights, keepWhole: true }
   })
 }
 

@@ -347,6 +347,24 @@ describe('packSequences', () => {
     expect(packed.padId).toBe(0)
   })
 
+  it('starts an instruction example in a fresh window rather than cutting it from its prompt', () => {
+    const whole = (from: number, n: number): TokenizedExample => ({ ids: Array.from({ length: n }, (_, i) => from + i), weights: Array.from({ length: n }, (_, i) => (i < 2 ? 0 : 1)), keepWhole: true })
+    const text: TokenizedExample = { ids: [1, 2, 3], weights: [0, 1, 1] }
+    // T = 4: windows cover stream positions [0, 4], [4, 8], … The text fills 0–2; a 4-token example at 3–6 would straddle.
+    const packed = packSequences([text, whole(10, 4), whole(20, 5), whole(30, 7)], 4, { padId: 0 })
+    const windows = Array.from({ length: packed.sequenceCount }, (_, k) => [...packed.tokens.subarray(k * 5, (k + 1) * 5)])
+    expect(windows[0]).toEqual([1, 2, 3, 0, 10])
+    expect(windows[1]).toEqual([10, 11, 12, 13, 20]) // windows share their border token
+    expect(windows[2]).toEqual([20, 21, 22, 23, 24])
+    // Longer than a window: it spans windows as plain text does.
+    expect(windows[3]).toEqual([24, 30, 31, 32, 33])
+    for (const from of [10, 20]) {
+      const holder = windows.findIndex((w) => w.includes(from + 2))
+      expect(windows[holder]).toContain(from)
+    }
+    expect(packed.weightedTargets).toBe(2 + 2 + 3 + 5)
+  })
+
   it('refuses what it cannot pack', async () => {
     expect((await thrown(() => packSequences([], 8))).message).toContain('Nothing to train on')
     expect((await thrown(() => packSequences([{ ids: [1], weights: [1] }], 8))).message).toContain('at least 2')
