@@ -14,7 +14,7 @@ import { availableMemoryBytes, planFit } from './fitPlanner.js'
 import { DEFAULT_ADAMW } from './optimizer.js'
 import { seededRandom } from './random.js'
 import { learningRateAt } from './schedule.js'
-import { TrainingEngine } from './TrainingEngine.js'
+import { TrainingEngine, type TrainingEngineSetup } from './TrainingEngine.js'
 import { nextBatch, packSequences, readTrainingJsonl, stepsPerEpoch, tokenizeExamples, type BatchCursor, type PackedDataset } from './trainingData.js'
 
 /** Where `lectern train` without --data looks: the dataset the project's data step builds. */
@@ -159,10 +159,7 @@ export async function runTraining(projectDir: string, runDir: string, settings: 
       hyperparameters: h,
       plan,
       config,
-      batch: settings.batch,
-      seqLen: settings.seqLen,
-      seed: settings.seed,
-      adamw: { ...DEFAULT_ADAMW, weightDecay: settings.weightDecay, maxGradNorm: settings.maxGradNorm },
+      ...engineStepSettings(settings),
       provider: chosen.provider,
       threads: settings.threads ?? hooks.threads,
       base,
@@ -236,6 +233,16 @@ export async function runTraining(projectDir: string, runDir: string, settings: 
   } finally {
     await engine?.release()
     await opened.close()
+  }
+}
+
+/** The parts of the engine's setup that come straight from the run's settings. */
+export function engineStepSettings(settings: ResolvedTrainSettings): Pick<TrainingEngineSetup, 'batch' | 'seqLen' | 'seed' | 'adamw'> {
+  return {
+    batch: settings.batch,
+    seqLen: settings.seqLen,
+    seed: settings.seed,
+    adamw: { ...DEFAULT_ADAMW, weightDecay: settings.weightDecay, maxGradNorm: settings.maxGradNorm },
   }
 }
 
