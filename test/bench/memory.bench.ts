@@ -12,12 +12,10 @@
  * attention projections (full run only: can LoRA do it at any budget?), and the paper's own Table 1 (LLaMA-2 7B,
  * 10,000 pairs of 32 digits), for the shape of the curves only. Figures are printed, never asserted.
  */
-import { rmSync } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { availableParallelism, tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { availableParallelism } from 'node:os'
 import { initialAdapterValues, planAdapters } from '../../src-main/core/train/adapters.js'
 import { seededRandom } from '../../src-main/core/train/random.js'
+import { table, withBenchRun } from './benchSupport.js'
 import { adapterConfig, adapterLabel, MemorizationTrainer, type AdapterChoice } from './memory/MemorizationTrainer.js'
 import { prepareMemorization, type MemorizationModelOptions, type MemorizationSetup } from './memory/prepareMemorization.js'
 import { uuidPairs, UUID_SEPARATOR } from './memory/uuidPairs.js'
@@ -131,12 +129,7 @@ async function main(): Promise<void> {
   const threadsArg = process.argv.indexOf('--threads')
   const threads = threadsArg >= 0 ? Number(process.argv[threadsArg + 1]) : Math.min(2, availableParallelism())
   const preset = quick ? PRESETS.quick : PRESETS.full
-  const dir = await mkdtemp(join(tmpdir(), 'lectern-bench-memory-'))
-  process.once('exit', () => rmSync(dir, { recursive: true, force: true }))
-  process.once('SIGINT', () => process.exit(130))
-  const started = performance.now()
-  const log = (line: string): boolean => process.stderr.write(`[${((performance.now() - started) / 1000).toFixed(1).padStart(6)} s] ${line}\n`)
-  try {
+  await withBenchRun('lectern-bench-memory-', async ({ dir, log, elapsedSeconds }) => {
     const pairs = uuidPairs(preset.pairs, { hexDigits: preset.hexDigits, seed: 7 })
     const setup = await prepareMemorization(dir, pairs, preset.model)
     log(`${pairs.length} pairs, ${setup.dataset.sequenceCount} windows of ${setup.dataset.seqLen} tokens; base model written`)
@@ -167,19 +160,11 @@ async function main(): Promise<void> {
         await evaluator.release()
       }
     }
-    report({ quick, preset, setup, runs, baseGreedy: baseGreedy!, baseTeacher: baseTeacher!, threads, totalSeconds: (performance.now() - started) / 1000 })
-  } finally {
-    await rm(dir, { recursive: true, force: true })
-  }
+    report({ quick, preset, setup, runs, baseGreedy: baseGreedy!, baseTeacher: baseTeacher!, threads, totalSeconds: elapsedSeconds() })
+  })
 }
 
 // ------------------------------------------------------------------------------------------------- report
-
-function table(rows: (string | number)[][], rightAligned: (i: number) => boolean = (i) => i > 1): string {
-  const cells = rows.map((row) => row.map(String))
-  const widths = cells[0]!.map((_, i) => Math.max(...cells.map((row) => (row[i] ?? '').length)))
-  return cells.map((row) => row.map((cell, i) => (rightAligned(i) ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n')
-}
 
 const pct = (x: number): string => (100 * x).toFixed(1)
 const fixed = (x: number | null, digits: number): string => (x === null ? '-' : x.toFixed(digits))

@@ -10,14 +10,12 @@
  * Each phase runs in its own child process so that its `maxRSS` (the kernel's high-water mark) and its sampled
  * RSS belong to that phase alone. Figures are printed, never asserted: speed targets live here, not in tests.
  */
-import { fork } from 'node:child_process'
-import { createReadStream, createWriteStream, rmSync } from 'node:fs'
-import { mkdtemp, rm, stat } from 'node:fs/promises'
+import { createReadStream, createWriteStream } from 'node:fs'
+import { rm, stat } from 'node:fs/promises'
 import { once } from 'node:events'
-import { availableParallelism, tmpdir } from 'node:os'
+import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { finished } from 'node:stream/promises'
-import { fileURLToPath } from 'node:url'
 import { FileByteSink, FileByteSource } from '../../src-main/core/io/fileBytes.js'
 import { rowChunks } from '../../src-main/core/model/convert/ModelSource.js'
 import { openGgufModelSource } from '../../src-main/core/model/convert/ggufModelSource.js'
@@ -26,12 +24,12 @@ import type { ModelHyperparameters } from '../../src-main/core/model/hyperparame
 import type { GgufFileType } from '../../src-main/core/model/quantize/quantMixture.js'
 import { QuantizePool } from '../../src-main/core/modelFiles/QuantizePool.js'
 import { sourceQuantizeWorker } from '../../src-main/devbridge/sourceJobWorker.js'
+import { benchEntry, forkPhase, MB, mb, table, withBenchRun } from './benchSupport.js'
 import { expectedGgufSize, GGML_BITS_PER_WEIGHT } from './expectedGgufSize.js'
 import { RssSampler, type RssReport } from './RssSampler.js'
 import { syntheticModelSource } from './syntheticModel.js'
 import { syntheticTokenizerMetadata } from './syntheticTokenizerMetadata.js'
 
-const MB = 1e6
 /** Values per readRows call when reading a model back: the writer's default chunk (16 MiB of float32). */
 const READ_CHUNK_VALUES = 4 * 1024 * 1024
 /** Block size of the plain-byte reads and of the fs baselines: FileByteSink's default block. */
@@ -199,22 +197,8 @@ async function phaseBody(spec: PhaseSpec): Promise<Omit<PhaseResult, 'seconds' |
 
 // ------------------------------------------------------------------------------------------ parent: the run
 
-function runPhase(spec: PhaseSpec): Promise<PhaseResult> {
-  return new Promise((resolve, reject) => {
-    // process.execArgv carries tsx's loader; --expose-gc only serves `retainedBytes`, after the timed part.
-    const child = fork(fileURLToPath(import.meta.url), ['--phase', JSON.stringify(spec)], {
-      execArgv: [...process.execArgv, '--expose-gc'],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    })
-    let result: PhaseResult | undefined
-    child.on('message', (message) => (result = message as PhaseResult))
-    child.on('error', reject)
-    child.on('exit', (code, signal) => {
-      if (code === 0 && result) resolve(result)
-      else reject(new Error(`phase ${spec.kind} exited with ${signal ?? `code ${code}`}${result ? '' : ' and no result'}`))
-    })
-  })
-}
+// --expose-gc only serves `retainedBytes`, after the timed part.
+const runPhase = (spec: PhaseSpec): Promise<PhaseResult> => forkPhase(import.meta.url, spec, { nodeFlags: ['--expose-gc'] })
 
 interface TypeRun {
   fileType: GgufFileType
@@ -231,13 +215,7 @@ async function main(): Promise<void> {
   const quick = process.argv.includes('--quick')
   const preset = quick ? PRESETS.quick : PRESETS.full
   const h = preset.hyperparameters
-  const dir = await mkdtemp(join(tmpdir(), 'lectern-bench-'))
-  // 'exit' also fires after an uncaught error, and on Ctrl-C through the handler below; only sync work runs there.
-  process.once('exit', () => rmSync(dir, { recursive: true, force: true }))
-  process.once('SIGINT', () => process.exit(130))
-  const started = performance.now()
-  const log = (line: string): boolean => process.stderr.write(`[${((performance.now() - started) / 1000).toFixed(1).padStart(6)} s] ${line}\n`)
-  try {
+  await withBenchRun('lectern-bench-', async ({ dir, log, elapsedSeconds }) => {
     log(`idle process`)
     const idle = await runPhase({ kind: 'idle' })
     log(`synthetic source alone`)
@@ -267,22 +245,12 @@ async function main(): Promise<void> {
       await rm(path, { force: true })
       runs.push({ fileType, write, readGguf, readBytes, fsRead, fsWrite, writePooled })
     }
-    const totalSeconds = (performance.now() - started) / 1000
-    report({ quick, h, minF16Bytes: preset.minF16Bytes, dir, idle, source, runs, totalSeconds })
-  } finally {
-    await rm(dir, { recursive: true, force: true })
-  }
+    report({ quick, h, minF16Bytes: preset.minF16Bytes, dir, idle, source, runs, totalSeconds: elapsedSeconds() })
+  })
 }
 
 // ------------------------------------------------------------------------------------------------- report
 
-function table(rows: (string | number)[][], rightAligned: (i: number) => boolean = (i) => i > 1): string {
-  const cells = rows.map((row) => row.map(String))
-  const widths = cells[0]!.map((_, i) => Math.max(...cells.map((row) => (row[i] ?? '').length)))
-  return cells.map((row) => row.map((cell, i) => (rightAligned(i) ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n')
-}
-
-const mb = (bytes: number, digits = 1): string => (bytes / MB).toFixed(digits)
 const rate = (bytes: number, seconds: number): string => (bytes / MB / seconds).toFixed(1)
 const ratio = (a: number, b: number, digits = 2): string => `${(a / b).toFixed(digits)}×`
 
@@ -396,10 +364,4 @@ function report(r: { quick: boolean; h: ModelHyperparameters; minF16Bytes: numbe
   process.stdout.write(out.join('\n') + '\n')
 }
 
-const phaseArg = process.argv.indexOf('--phase')
-if (phaseArg >= 0) {
-  const result = await runPhaseHere(JSON.parse(process.argv[phaseArg + 1]!) as PhaseSpec)
-  process.send!(result, () => process.disconnect())
-} else {
-  await main()
-}
+await benchEntry(main, runPhaseHere)

@@ -21,12 +21,9 @@
  * GFLOP/s of each MatMul kind, slowest nodes); `--opt-level` sets their graph optimization level. Figures are
  * printed, never asserted: speed targets live here, not in tests.
  */
-import { fork } from 'node:child_process'
-import { rmSync } from 'node:fs'
-import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises'
-import { cpus, tmpdir } from 'node:os'
+import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises'
+import { cpus } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import * as ort from 'onnxruntime-node'
 import { graphCost, type GraphCost } from '../../src-main/core/autodiff/graphCost.js'
 import { flatTargetIndices } from '../../src-main/core/autodiff/layers.js'
@@ -45,10 +42,10 @@ import { nextBatch, type Batch, type BatchCursor } from '../../src-main/core/tra
 import { trainParamsSchema } from '../../src-main/shared/types/train.js'
 import { writeTinyGgufModel } from '../fixtures/tinyModels.js'
 import { TINY_WORDS } from '../fixtures/tokenizers/tinyTokenizers.js'
+import { benchEntry, forkPhase, mb, table, withBenchRun } from './benchSupport.js'
 import { RssSampler, type RssReport } from './RssSampler.js'
 import { summarizeOrtProfile, type ProfileSummary } from './train/ortProfile.js'
 
-const MB = 1e6
 /** The target of the issue: achieved MatMul throughput of a training step over the measured peak, on CPU. */
 const TARGET_RATIO = 0.6
 const TARGETS = ['q', 'k', 'v', 'o', 'gate', 'up', 'down'] as const
@@ -365,23 +362,9 @@ function machineBusyMs(): number {
 async function runPhase(spec: PhaseSpec): Promise<PhaseResult> {
   const busyBefore = machineBusyMs()
   const started = performance.now()
-  const result = await runChild(spec)
+  const result = await forkPhase<PhaseSpec, PhaseResult>(import.meta.url, spec)
   const othersMs = machineBusyMs() - busyBefore - result.cpuSeconds * 1000
   return { ...result, othersCores: Math.max(0, othersMs / (performance.now() - started)) }
-}
-
-function runChild(spec: PhaseSpec): Promise<PhaseResult> {
-  return new Promise((resolve, reject) => {
-    // process.execArgv carries tsx's loader.
-    const child = fork(fileURLToPath(import.meta.url), ['--phase', JSON.stringify(spec)], { execArgv: process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
-    let result: PhaseResult | undefined
-    child.on('message', (message) => (result = message as PhaseResult))
-    child.on('error', reject)
-    child.on('exit', (code, signal) => {
-      if (code === 0 && result) resolve(result)
-      else reject(new Error(`phase ${spec.kind} exited with ${signal ?? `code ${code}`}${result ? '' : ' and no result'}`))
-    })
-  })
 }
 
 interface RunResult {
@@ -406,12 +389,7 @@ async function main(): Promise<void> {
   const levelArg = process.argv.find((a) => a.startsWith('--opt-level='))?.slice('--opt-level='.length) as OptimizationLevel | undefined
   const profileLevel: OptimizationLevel = levelArg ?? 'all'
   const preset = quick ? PRESETS.quick : PRESETS.full
-  const dir = await mkdtemp(join(tmpdir(), 'lectern-train-bench-'))
-  process.once('exit', () => rmSync(dir, { recursive: true, force: true }))
-  process.once('SIGINT', () => process.exit(130))
-  const started = performance.now()
-  const log = (line: string): boolean => process.stderr.write(`[${((performance.now() - started) / 1000).toFixed(1).padStart(6)} s] ${line}\n`)
-  try {
+  await withBenchRun('lectern-train-bench-', async ({ dir, log, elapsedSeconds }) => {
     const compute = await detectComputeThreads()
     const threadCounts = [...new Set([compute.threads, 1])]
     log('idle process')
@@ -459,11 +437,8 @@ async function main(): Promise<void> {
       const forward = await runPhase({ kind: 'session', model, preset, run, withGradients: false, runs: runsToProfile, profile: true, optimizationLevel: profileLevel })
       profile = { label: `MoRA r8 t6, ${run.threads} thread(s), optimization '${profileLevel}'`, gradient, forward }
     }
-    const totalSeconds = (performance.now() - started) / 1000
-    report({ quick, preset, h, compute, idle, setup, runs, shapes, peaks, peakPhases, profile, totalSeconds })
-  } finally {
-    await rm(dir, { recursive: true, force: true })
-  }
+    report({ quick, preset, h, compute, idle, setup, runs, shapes, peaks, peakPhases, profile, totalSeconds: elapsedSeconds() })
+  })
 }
 
 function costsOf(h: ModelHyperparameters, preset: Preset, run: RunSpec): { gradientCost: GraphCost; forwardCost: GraphCost } {
@@ -498,18 +473,11 @@ function peakShapes(h: ModelHyperparameters, preset: Preset): { label: string; s
 
 // ------------------------------------------------------------------------------------------------- report
 
-function table(rows: (string | number)[][], rightAligned: (i: number) => boolean = (i) => i > 0): string {
-  const cells = rows.map((row) => row.map(String))
-  const widths = cells[0]!.map((_, i) => Math.max(...cells.map((row) => (row[i] ?? '').length)))
-  return cells.map((row) => row.map((cell, i) => (rightAligned(i) ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n')
-}
-
 const median = (values: readonly number[]): number => {
   const sorted = [...values].sort((a, b) => a - b)
   const mid = Math.floor(sorted.length / 2)
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
 }
-const mb = (bytes: number): string => (bytes / MB).toFixed(0)
 const gflop = (flops: number): string => (flops / 1e9).toFixed(1)
 const pct = (x: number): string => `${(100 * x).toFixed(0)}%`
 
@@ -559,12 +527,12 @@ function report(r: {
   out.push(`Lectern training-step benchmark (${r.quick ? 'quick' : 'full'}): npm run bench:train${r.quick ? ' -- --quick' : ''}`)
   out.push(
     `model    llama, width ${h.embeddingLength}, FFN ${h.feedForwardLength}, ${h.blockCount} blocks, ${h.headCount} heads / ${h.headCountKv} KV × ${h.headDim}, vocab ${h.vocabSize}: ` +
-      `${weights} M weights (f32 base file ${mb(r.setup.baseBytes)} MB, mapped by ORT), random, gain ${preset.gain}`,
+      `${weights} M weights (f32 base file ${mb(r.setup.baseBytes, 0)} MB, mapped by ORT), random, gain ${preset.gain}`,
   )
   out.push(`step     batch ${preset.batch} × seq ${preset.seqLen} = ${tokens} tokens, gradAccum 1; median of ${preset.steps} steps after ${preset.warmupSteps} warm-up; CPU EP, graph optimization 'all' (as TrainingEngine)`)
   out.push(`adapters rank 8 on ${TARGETS.join(',')} of every block; MoRA type 6 unless LoRA is named; dropout 0 unless named`)
   out.push(`machine  ${cpus()[0]?.model ?? '?'}, ${cpus().length} logical cores; detectComputeThreads: ${r.compute.threads} (physical ${r.compute.physicalCores ?? '?'}, ${r.compute.source})`)
-  out.push(`setup    model written in ${r.setup.writeSeconds.toFixed(1)} s, base weights prepared in ${r.setup.prepareSeconds.toFixed(1)} s; idle child maxRSS ${mb(idleRss)} MB; whole run ${r.totalSeconds.toFixed(0)} s`)
+  out.push(`setup    model written in ${r.setup.writeSeconds.toFixed(1)} s, base weights prepared in ${r.setup.prepareSeconds.toFixed(1)} s; idle child maxRSS ${mb(idleRss, 0)} MB; whole run ${r.totalSeconds.toFixed(0)} s`)
   const mora = r.runs[0]!
   out.push(
     `FLOPs    per step, counted on the lowered graph (graphCost): MatMul ${gflop(mora.gradientCost.matmulFlops)} G (forward ${gflop(mora.forwardCost.matmulFlops)} G, ` +
@@ -595,9 +563,9 @@ function report(r: {
       pct(gflops / bestPeak(run).gflops),
       pct(gflops / defaultPeak(run).gflops),
       t.createMs.toFixed(0),
-      mb(t.rssAfterCreateBytes),
-      mb(run.train.rss.maxRssBytes),
-      mb(run.train.rss.maxRssBytes - idleRss),
+      mb(t.rssAfterCreateBytes, 0),
+      mb(run.train.rss.maxRssBytes, 0),
+      mb(run.train.rss.maxRssBytes - idleRss, 0),
       (run.train.othersCores ?? 0).toFixed(2),
       `${t.losses[0]!.toFixed(3)}→${t.losses.at(-1)!.toFixed(3)}`,
     ])
@@ -628,12 +596,12 @@ function report(r: {
       (bwdFlops / (s.backwardMs * 1e6)).toFixed(1),
       (s.backwardMs / s.forwardMs).toFixed(2),
       (bwdFlops / fwdFlops).toFixed(2),
-      mb(run.forward.rss.maxRssBytes),
+      mb(run.forward.rss.maxRssBytes, 0),
       run.train.train!.faultsPerStep.toFixed(0),
       run.train.train!.systemMsPerStep.toFixed(1),
     ])
   }
-  out.push(table(splitRows))
+  out.push(table(splitRows, (i) => i > 0))
   out.push('  other = step − the parts, each a median of its own; faults/step and sys ms/step: minor page faults and kernel CPU time per timed step (fresh memory being mapped in)')
   out.push('')
 
@@ -683,7 +651,7 @@ function report(r: {
         (t.msPerRun - (fw?.msPerRun ?? 0)).toFixed(1),
       ])
     }
-    out.push(table(opRows))
+    out.push(table(opRows, (i) => i > 0))
     out.push(
       `  gradient run ${g.runMs.toFixed(0)} ms (kernels ${g.kernelMsPerRun.toFixed(0)} ms), forward run ${f.runMs.toFixed(0)} ms (kernels ${f.kernelMsPerRun.toFixed(0)} ms); ` +
         `session create: gradient ${r.profile.gradient.session!.createMs.toFixed(0)} ms, forward ${r.profile.forward.session!.createMs.toFixed(0)} ms`,
@@ -697,10 +665,4 @@ function report(r: {
   process.stdout.write(out.join('\n') + '\n')
 }
 
-const phaseArg = process.argv.indexOf('--phase')
-if (phaseArg >= 0) {
-  const result = await runPhaseHere(JSON.parse(process.argv[phaseArg + 1]!) as PhaseSpec)
-  process.send!(result, () => process.disconnect())
-} else {
-  await main()
-}
+await benchEntry(main, runPhaseHere)
