@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'interrupted'
   | 'invalid_model_file'
   | 'unsupported_model'
+  | 'unreadable_file'
   | 'io'
   | 'internal'
 
