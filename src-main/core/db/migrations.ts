@@ -58,6 +58,73 @@ export const MIGRATIONS: readonly Migration[] = [
       `)
     },
   },
+  {
+    version: 2,
+    description: 'corpus: source files, cleaned documents, chunks with provenance, MinHash LSH bands, import settings',
+    up(db) {
+      db.exec(`
+        CREATE TABLE corpus_settings (
+          id INTEGER PRIMARY KEY CHECK (id = 1),
+          settings_json TEXT NOT NULL
+        );
+        CREATE TABLE corpus_files (
+          id INTEGER PRIMARY KEY,
+          path TEXT NOT NULL UNIQUE,
+          format TEXT,
+          size_bytes INTEGER NOT NULL,
+          mtime_ms INTEGER NOT NULL,
+          content_sha256 TEXT,
+          status TEXT NOT NULL CHECK (status IN ('importing', 'imported', 'empty', 'failed', 'skipped')),
+          reason TEXT,
+          warnings_json TEXT,
+          updated_at_ms INTEGER NOT NULL
+        );
+        CREATE INDEX corpus_files_by_status ON corpus_files (status, id);
+        CREATE TABLE documents (
+          id INTEGER PRIMARY KEY,
+          file_id INTEGER NOT NULL REFERENCES corpus_files (id) ON DELETE CASCADE,
+          locator TEXT NOT NULL,
+          title TEXT,
+          text TEXT NOT NULL,
+          text_sha256 TEXT NOT NULL,
+          char_count INTEGER NOT NULL,
+          token_count INTEGER NOT NULL DEFAULT 0,
+          segments_json TEXT NOT NULL,
+          duplicate_of INTEGER REFERENCES documents (id) ON DELETE SET NULL,
+          kept_by_user INTEGER NOT NULL DEFAULT 0,
+          UNIQUE (file_id, locator)
+        );
+        CREATE INDEX documents_by_hash ON documents (text_sha256);
+        CREATE INDEX documents_by_duplicate_of ON documents (duplicate_of) WHERE duplicate_of IS NOT NULL;
+        CREATE TABLE chunks (
+          id INTEGER PRIMARY KEY,
+          document_id INTEGER NOT NULL REFERENCES documents (id) ON DELETE CASCADE,
+          ordinal INTEGER NOT NULL,
+          char_start INTEGER NOT NULL,
+          char_end INTEGER NOT NULL,
+          text TEXT NOT NULL,
+          token_count INTEGER NOT NULL,
+          page_start INTEGER,
+          page_end INTEGER,
+          section TEXT,
+          text_hash BLOB NOT NULL,
+          minhash BLOB,
+          duplicate_of INTEGER REFERENCES chunks (id) ON DELETE SET NULL,
+          duplicate_kind TEXT CHECK (duplicate_kind IN ('exact', 'near')),
+          similarity REAL,
+          kept_by_user INTEGER NOT NULL DEFAULT 0,
+          UNIQUE (document_id, ordinal)
+        );
+        CREATE INDEX chunks_by_hash ON chunks (text_hash);
+        CREATE INDEX chunks_by_duplicate_of ON chunks (duplicate_of) WHERE duplicate_of IS NOT NULL;
+        CREATE TABLE chunk_lsh (
+          band_key INTEGER NOT NULL,
+          chunk_id INTEGER NOT NULL,
+          PRIMARY KEY (band_key, chunk_id)
+        ) WITHOUT ROWID;
+      `)
+    },
+  },
 ]
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.at(-1)?.version ?? 0

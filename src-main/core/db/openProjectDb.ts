@@ -6,6 +6,9 @@ import { MIGRATIONS, type Migration } from './migrations.js'
 /** PRAGMA application_id of every project.db: ASCII "LCTN". Lets us tell our file from any other SQLite file. */
 export const LECTERN_APPLICATION_ID = 0x4c43544e
 
+/** Page size of new project databases (existing ones keep theirs). */
+export const PAGE_SIZE_BYTES = 65536
+
 export interface OpenProjectDbOptions {
   /** Create a new database; the file must not exist yet. Defaults to `false` (the file must exist). */
   create?: boolean
@@ -39,6 +42,8 @@ export async function openProjectDb(dbPath: string, options: OpenProjectDbOption
   try {
     const { applicationId, userVersion } = readHeader(db, dbPath)
     if (!create) checkOwnership(dbPath, applicationId, userVersion, latestVersion)
+    // Large pages: the corpus stores megabytes of text per document, and WAL writes one frame per page.
+    if (create) db.pragma(`page_size = ${PAGE_SIZE_BYTES}`)
     if (!readonly) {
       db.pragma('journal_mode = WAL')
       db.pragma('synchronous = NORMAL')

@@ -4,6 +4,7 @@ import type { Database } from 'better-sqlite3'
 import { LecternError } from '../../shared/errors.js'
 import type { ProjectSummary } from '../../shared/types/project.js'
 import { LECTERN_VERSION } from '../../shared/version.js'
+import { CorpusStore } from '../corpus/CorpusStore.js'
 import { openProjectDb } from '../db/openProjectDb.js'
 import { JobStore } from '../jobs/JobStore.js'
 import { isOwnerAlive } from '../jobs/ownerLiveness.js'
@@ -24,6 +25,7 @@ export class Project {
   readonly db: Database
   readonly jobs: JobStore
   private closed = false
+  private corpusStore: CorpusStore | null = null
 
   private constructor(dir: string, db: Database) {
     this.dir = dir
@@ -67,6 +69,12 @@ export class Project {
     return this.projectRow().name
   }
 
+  /** The corpus tables; null for a database opened read-only before the corpus existed (schema < 2). */
+  get corpus(): CorpusStore | null {
+    if (this.corpusStore === null && (this.db.pragma('user_version', { simple: true }) as number) >= 2) this.corpusStore = new CorpusStore(this.db)
+    return this.corpusStore
+  }
+
   async summary(): Promise<ProjectSummary> {
     const row = this.projectRow()
     const sizes = await Promise.all(['', '-wal'].map((suffix) => stat(this.dbPath + suffix).then((s) => s.size, () => 0)))
@@ -79,6 +87,7 @@ export class Project {
       createdAtMs: row.created_at_ms,
       dbSizeBytes: sizes.reduce((a, b) => a + b, 0),
       jobCounts: this.jobs.countsByState(),
+      corpus: this.corpus?.totals() ?? null,
     }
   }
 

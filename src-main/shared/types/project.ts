@@ -1,3 +1,4 @@
+import type { CorpusTotals } from './corpus.js'
 import type { JobState } from './jobs.js'
 
 export interface ProjectSummary {
@@ -11,6 +12,8 @@ export interface ProjectSummary {
   createdAtMs: number
   dbSizeBytes: number
   jobCounts: Record<JobState, number>
+  /** Null only for an old project opened read-only (its corpus tables do not exist yet). */
+  corpus: CorpusTotals | null
 }
 
 export interface RecentProject {

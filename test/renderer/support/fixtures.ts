@@ -34,6 +34,17 @@ export function makeProject(overrides: Partial<ProjectSummary> = {}): ProjectSum
     createdAtMs: 1_000,
     dbSizeBytes: 4096,
     jobCounts: { queued: 0, running: 0, succeeded: 0, failed: 0, cancelled: 0, interrupted: 0 },
+    corpus: {
+      files: { imported: 0, empty: 0, failed: 0, skipped: 0 },
+      documents: 0,
+      duplicateDocuments: 0,
+      characters: 0,
+      chunks: 0,
+      activeChunks: 0,
+      activeTokens: 0,
+      exactDuplicateChunks: 0,
+      nearDuplicateChunks: 0,
+    },
     ...overrides,
   }
 }
