@@ -26,6 +26,14 @@ async function startApp(): Promise<void> {
       const result = main ? await dialog.showOpenDialog(main.window, options) : await dialog.showOpenDialog(options)
       return result.canceled ? null : (result.filePaths[0] ?? null)
     },
+    chooseImportPaths: async ({ folders }) => {
+      const options: Electron.OpenDialogOptions = {
+        title: folders ? 'Import folders' : 'Import files',
+        properties: folders ? ['openDirectory', 'multiSelections'] : ['openFile', 'multiSelections'],
+      }
+      const result = main ? await dialog.showOpenDialog(main.window, options) : await dialog.showOpenDialog(options)
+      return result.canceled || result.filePaths.length === 0 ? null : result.filePaths
+    },
   })
   // Handlers first, so the page never calls before they exist.
   wireIpc(ipcMain, createHandlers(services), services.events, {

@@ -4,6 +4,7 @@ import { LECTERN_VERSION } from '../shared/version.js'
 import { UsageError, print, type CliCommand, type CliContext } from './CliContext.js'
 import { cancelCommand } from './commands/cancel.js'
 import { demoCommand } from './commands/demo.js'
+import { importCommand } from './commands/import.js'
 import { initCommand } from './commands/init.js'
 import { jobCommand } from './commands/job.js'
 import { jobsCommand } from './commands/jobs.js'
@@ -12,7 +13,7 @@ import { resumeCommand } from './commands/resume.js'
 import { statusCommand } from './commands/status.js'
 import { trainCommand } from './commands/train.js'
 
-export const COMMANDS: readonly CliCommand[] = [initCommand, statusCommand, jobsCommand, jobCommand, cancelCommand, resumeCommand, demoCommand, modelCommand, trainCommand]
+export const COMMANDS: readonly CliCommand[] = [initCommand, statusCommand, jobsCommand, jobCommand, cancelCommand, resumeCommand, demoCommand, modelCommand, importCommand, trainCommand]
 
 export function helpText(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length))

@@ -12,6 +12,8 @@ export interface ServicesOptions {
   jobWorker: WorkerOptions
   /** Native folder picker; absent outside Electron. */
   chooseDirectory?: (options: { title?: string | undefined; defaultPath?: string | undefined }) => Promise<string | null>
+  /** Native picker for files or folders to import; absent outside Electron. */
+  chooseImportPaths?: (options: { folders: boolean }) => Promise<string[] | null>
   /** Where warnings about the app's own files go. Defaults to `console.warn`. */
   warn?: (message: string) => void
 }
@@ -23,6 +25,7 @@ export interface Services {
   recents: RecentProjects
   workspace: Workspace
   chooseDirectory: NonNullable<ServicesOptions['chooseDirectory']>
+  chooseImportPaths: NonNullable<ServicesOptions['chooseImportPaths']>
   dispose(): Promise<void>
 }
 
@@ -51,6 +54,7 @@ export async function createServices(options: ServicesOptions): Promise<Services
     recents,
     workspace,
     chooseDirectory: options.chooseDirectory ?? (() => Promise.resolve(null)),
+    chooseImportPaths: options.chooseImportPaths ?? (() => Promise.resolve(null)),
     dispose: () => workspace.dispose(),
   }
 }

@@ -1,12 +1,14 @@
 import { isApiMethod, type ApiHandlers, type ApiMethod, type ApiResponse } from '../shared/api.js'
 import { requestSchemas } from '../shared/apiSchemas.js'
 import { LecternError, serializeError } from '../shared/errors.js'
+import { CorpusBrowser } from '../core/corpus/CorpusBrowser.js'
 import { hardwareReport } from '../core/system/hardwareReport.js'
 import type { Services } from '../core/services.js'
 
 /** Every contract method, forwarding to the services. Arguments arrive already validated by `dispatch`. */
 export function createHandlers(services: Services): ApiHandlers {
   const { workspace, settings, recents } = services
+  const corpus = (): CorpusBrowser => new CorpusBrowser(workspace.project.db)
   return {
     getAppInfo: async () => services.appInfo,
     getHardwareReport: async () => hardwareReport(settings.get()),
@@ -27,6 +29,14 @@ export function createHandlers(services: Services): ApiHandlers {
     startJob: async (request) => workspace.queue.enqueue(request),
     cancelJob: async ({ jobId }) => workspace.queue.cancel(jobId),
     resumeJob: async ({ jobId }) => workspace.queue.resume(jobId),
+    chooseImportPaths: (request) => services.chooseImportPaths(request),
+    importFiles: async (params) => workspace.queue.enqueue({ kind: 'import', params }),
+    listCorpusFiles: async (request) => corpus().listFiles(request),
+    listDocuments: async ({ fileId }) => corpus().listDocuments(fileId),
+    listChunks: async (request) => corpus().listChunks(request),
+    getChunk: async ({ chunkId }) => corpus().chunk(chunkId),
+    restoreChunk: async ({ chunkId }) => corpus().restoreChunk(chunkId),
+    restoreDocument: async ({ documentId }) => corpus().restoreDocument(documentId),
   }
 }
 

@@ -1,8 +1,8 @@
-import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron'
+import { contextBridge, ipcRenderer, webUtils, type IpcRendererEvent } from 'electron'
 import { IPC_EVENT_CHANNEL, ipcChannelFor, isApiEventName, isApiMethod, type ApiResponse, type ApiTransport } from '../shared/api.js'
 
 /**
- * Exposes the contract's transport as `window.lecternBridge` and nothing else: only contract methods can
+ * Exposes the contract's transport as `window.lecternBridge` (plus the path of a dropped file): only contract methods can
  * be invoked and only contract events are delivered. The renderer builds its typed client on top of it
  * (src-renderer/src/api.ts), so error codes survive the contextBridge.
  */
@@ -25,3 +25,6 @@ const transport: ApiTransport = {
 }
 
 contextBridge.exposeInMainWorld('lecternBridge', transport)
+
+// Sandboxed pages no longer see `File.path`; dropped files get their paths here, for the Import screen.
+contextBridge.exposeInMainWorld('lecternFiles', { pathForFile: (file: File): string => webUtils.getPathForFile(file) })

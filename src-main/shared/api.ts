@@ -7,6 +7,7 @@
  */
 import { deserializeError, type SerializedError } from './errors.js'
 import type { AppInfo, AppSettings, HardwareReport, SettingsPatch } from './types/app.js'
+import type { ChunkDetail, ChunkInfo, ChunkPage, CorpusFilePage, CorpusFileStatus, DocumentInfo, ImportParamsInput } from './types/corpus.js'
 import type { JobDetail, JobLogLine, JobRequest, JobSummary } from './types/jobs.js'
 import type { ProjectSummary, RecentProject } from './types/project.js'
 
@@ -31,6 +32,19 @@ export interface Api {
   startJob(request: JobRequest): Promise<JobSummary>
   cancelJob(request: { jobId: string }): Promise<JobSummary>
   resumeJob(request: { jobId: string }): Promise<JobSummary>
+
+  /** Native picker for files or folders to import; resolves null when the user cancels or no picker exists. */
+  chooseImportPaths(request: { folders: boolean }): Promise<string[] | null>
+  /** Starts an import job (files, folders, .zip archives) into the open project's corpus. */
+  importFiles(request: ImportParamsInput): Promise<JobSummary>
+  listCorpusFiles(request: { statuses?: CorpusFileStatus[] | undefined; offset?: number | undefined; limit?: number | undefined }): Promise<CorpusFilePage>
+  listDocuments(request: { fileId: number }): Promise<DocumentInfo[]>
+  listChunks(request: { documentId?: number | undefined; fileId?: number | undefined; offset?: number | undefined; limit?: number | undefined }): Promise<ChunkPage>
+  getChunk(request: { chunkId: number }): Promise<ChunkDetail>
+  /** Puts a chunk set aside as a duplicate back into use. */
+  restoreChunk(request: { chunkId: number }): Promise<ChunkInfo>
+  /** Puts a document set aside as an exact duplicate back into use (it is chunked). */
+  restoreDocument(request: { documentId: number }): Promise<{ chunks: number }>
 }
 
 /** Events pushed from main to clients; names follow the `on[A-Z]…` rule. */
@@ -63,6 +77,14 @@ const methodNames = {
   startJob: true,
   cancelJob: true,
   resumeJob: true,
+  chooseImportPaths: true,
+  importFiles: true,
+  listCorpusFiles: true,
+  listDocuments: true,
+  listChunks: true,
+  getChunk: true,
+  restoreChunk: true,
+  restoreDocument: true,
 } satisfies Record<ApiMethod, true>
 
 export const API_METHODS = Object.keys(methodNames) as ApiMethod[]

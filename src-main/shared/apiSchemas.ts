@@ -1,11 +1,15 @@
 import { z } from 'zod'
 import type { ApiMethod, ApiRequest } from './api.js'
 import { settingsPatchSchema } from './types/app.js'
+import { CORPUS_FILE_STATUSES, importParamsSchema } from './types/corpus.js'
 import { jobRequestSchema } from './types/jobs.js'
 
 const noRequest = z.undefined()
 const projectDir = z.string().trim().min(1, 'a folder path is required').max(4096)
 const jobId = z.string().min(1).max(64)
+const rowId = z.number().int().min(1)
+const pageOffset = z.number().int().min(0).optional()
+const pageLimit = z.number().int().min(1).max(1000).optional()
 
 export const requestSchemas = {
   getAppInfo: noRequest,
@@ -24,4 +28,12 @@ export const requestSchemas = {
   startJob: jobRequestSchema,
   cancelJob: z.object({ jobId }).strict(),
   resumeJob: z.object({ jobId }).strict(),
+  chooseImportPaths: z.object({ folders: z.boolean() }).strict(),
+  importFiles: importParamsSchema,
+  listCorpusFiles: z.object({ statuses: z.array(z.enum(CORPUS_FILE_STATUSES)).max(4).optional(), offset: pageOffset, limit: pageLimit }).strict(),
+  listDocuments: z.object({ fileId: rowId }).strict(),
+  listChunks: z.object({ documentId: rowId.optional(), fileId: rowId.optional(), offset: pageOffset, limit: pageLimit }).strict(),
+  getChunk: z.object({ chunkId: rowId }).strict(),
+  restoreChunk: z.object({ chunkId: rowId }).strict(),
+  restoreDocument: z.object({ documentId: rowId }).strict(),
 } satisfies { [M in ApiMethod]: z.ZodType<unknown, ApiRequest<M>> }

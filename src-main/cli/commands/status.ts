@@ -1,10 +1,26 @@
+import type { CorpusTotals } from '../../shared/types/corpus.js'
 import { JOB_STATES } from '../../shared/types/jobs.js'
 import { print, printJson, requireDir, withProject, type CliCommand } from '../CliContext.js'
 import { formatBytes, formatTime, table } from '../format.js'
 
+function corpusRows(corpus: CorpusTotals | null): string[][] {
+  if (corpus === null) return [['Corpus', 'not available (open the project read-write once to upgrade it)']]
+  const { files } = corpus
+  if (files.imported + files.empty + files.failed + files.skipped === 0) return [['Corpus', 'empty: add documents with lectern import']]
+  return [
+    ['Corpus files', `${files.imported} imported, ${files.empty} empty, ${files.skipped} skipped, ${files.failed} failed`],
+    ['Documents', `${corpus.documents} (${corpus.duplicateDocuments} exact duplicates), ${formatCount(corpus.characters)} characters`],
+    ['Chunks', `${corpus.activeChunks} in use, ${formatCount(corpus.activeTokens)} tokens; set aside: ${corpus.exactDuplicateChunks} exact and ${corpus.nearDuplicateChunks} near duplicates`],
+  ]
+}
+
+function formatCount(n: number): string {
+  return n.toLocaleString('en-US')
+}
+
 export const statusCommand: CliCommand = {
   name: 'status',
-  summary: 'Describe a project: name, database, jobs',
+  summary: 'Describe a project: name, database, jobs, corpus totals',
   usage: 'lectern status <dir> [--json]',
   options: { json: { type: 'boolean' } },
   async run(positionals, values, context) {
@@ -23,6 +39,7 @@ export const statusCommand: CliCommand = {
           ['Database', `${summary.dbPath} (schema v${summary.schemaVersion}, ${formatBytes(summary.dbSizeBytes)})`],
           ['Created', `${formatTime(summary.createdAtMs)} by Lectern ${summary.createdByVersion}`],
           ['Jobs', jobs.length ? jobs.join(', ') : 'none'],
+          ...corpusRows(summary.corpus),
         ]),
       )
       if (summary.jobCounts.interrupted > 0) print(context, `\nInterrupted jobs can be continued: lectern jobs ${summary.dir}`)

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { importParamsSchema } from './corpus.js'
 import { trainParamsSchema } from './train.js'
 
 export const JOB_STATES = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'interrupted'] as const
@@ -26,6 +27,7 @@ export const jobParamSchemas = {
     })
     .strict(),
   train: trainParamsSchema,
+  import: importParamsSchema,
 }
 
 export type JobKind = keyof typeof jobParamSchemas
@@ -35,12 +37,18 @@ export type JobParams<K extends JobKind> = z.output<(typeof jobParamSchemas)[K]>
 /** Human label of a job, shown in lists. */
 export const jobLabels: { [K in JobKind]: (params: JobParams<K>) => string } = {
   demo: ({ steps }) => `Demo job (${steps} steps)`,
-  train: ({ method, rank, base }) => `Train ${method === 'mora' ? 'MoRA' : 'LoRA'} rank ${rank} on ${base.split(/[\\/]/).filter(Boolean).at(-1) ?? base}`,
+  import: ({ paths }) => `Import ${paths.length === 1 ? lastPathPart(paths[0] as string) : `${paths.length} paths`}`,
+  train: ({ method, rank, base }) => `Train ${method === 'mora' ? 'MoRA' : 'LoRA'} rank ${rank} on ${lastPathPart(base)}`,
+}
+
+function lastPathPart(path: string): string {
+  return path.split(/[\\/]/).filter(Boolean).at(-1) ?? path
 }
 
 export const jobRequestSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('demo'), params: jobParamSchemas.demo.prefault({}) }).strict(),
   z.object({ kind: z.literal('train'), params: jobParamSchemas.train }).strict(),
+  z.object({ kind: z.literal('import'), params: jobParamSchemas.import }).strict(),
 ])
 export type JobRequest = z.input<typeof jobRequestSchema>
 

@@ -1,10 +1,12 @@
 import type { JobKind } from '../../../shared/types/jobs.js'
 import type { JobHandler } from '../JobContext.js'
 import { runDemoJob } from './demoJob.js'
+import { runImportJob } from './importJob.js'
 import { runTrainJob } from './trainJob.js'
 
 /** Every job kind's handler. Imported only inside worker threads, so heavy modules stay off the main thread. */
 export const JOB_HANDLERS: { [K in JobKind]: JobHandler<K> } = {
   demo: runDemoJob,
   train: runTrainJob,
+  import: runImportJob,
 }
