@@ -164,7 +164,13 @@ export class CorpusStore {
   /** Active chunks sharing at least one LSH band key, with their signatures. */
   nearDuplicateCandidates(bandKeys: readonly number[]): { id: number; minhash: Buffer }[] {
     if (bandKeys.length === 0) return []
-    return this.candidateStatement(bandKeys.length).all(...bandKeys) as { id: number; minhash: Buffer }[]
+    // Most chunks have no candidate at all: look in the band index alone first, join only on a hit.
+    const ids = this.bandLookupStatement(bandKeys.length).all(...bandKeys) as number[]
+    if (ids.length === 0) return []
+    return ids
+      .map((id) => this.statements.activeChunkSignature.get(id) as { id: number; minhash: Buffer } | undefined)
+      .filter((row): row is { id: number; minhash: Buffer } => row !== undefined && row.minhash !== null)
+      .sort((a, b) => a.id - b.id)
   }
 
   insertChunk(chunk: NewChunk): number {
@@ -267,15 +273,13 @@ export class CorpusStore {
     }
   }
 
-  private readonly candidateStatements = new Map<number, Statement>()
-  private candidateStatement(keyCount: number): Statement {
-    let statement = this.candidateStatements.get(keyCount)
+  private readonly bandLookupStatements = new Map<number, Statement>()
+  private bandLookupStatement(keyCount: number): Statement {
+    let statement = this.bandLookupStatements.get(keyCount)
     if (statement === undefined) {
       const placeholders = Array.from({ length: keyCount }, () => '?').join(', ')
-      statement = this.db.prepare(
-        `SELECT c.id, c.minhash FROM chunks c WHERE c.id IN (SELECT chunk_id FROM chunk_lsh WHERE band_key IN (${placeholders})) AND c.duplicate_of IS NULL ORDER BY c.id`,
-      )
-      this.candidateStatements.set(keyCount, statement)
+      statement = this.db.prepare(`SELECT DISTINCT chunk_id FROM chunk_lsh WHERE band_key IN (${placeholders})`).pluck()
+      this.bandLookupStatements.set(keyCount, statement)
     }
     return statement
   }
@@ -324,6 +328,7 @@ function prepareStatements(db: Database) {
       INSERT INTO documents (file_id, locator, title, text, text_sha256, char_count, token_count, segments_json, duplicate_of, kept_by_user)
       VALUES (@file_id, @locator, @title, @text, @text_sha256, @char_count, @token_count, @segments_json, @duplicate_of, @kept_by_user)`),
     setDocumentTokenCount: db.prepare('UPDATE documents SET token_count = ? WHERE id = ?'),
+    activeChunkSignature: db.prepare('SELECT id, minhash FROM chunks WHERE id = ? AND duplicate_of IS NULL'),
     originalChunkWithHash: db.prepare('SELECT id FROM chunks WHERE text_hash = ? AND duplicate_of IS NULL ORDER BY id LIMIT 1'),
     insertChunk: db.prepare(`
       INSERT INTO chunks (document_id, ordinal, char_start, char_end, text, token_count, page_start, page_end, section, text_hash, minhash,

@@ -22,6 +22,15 @@ export interface WriteCounts {
   nearDuplicateChunks: number
 }
 
+export interface DuplicateDecision {
+  textHash: Uint8Array
+  signature: Uint32Array | null
+  bandKeys: number[]
+  duplicateOf: number | null
+  duplicateKind: 'exact' | 'near' | null
+  similarity: number | null
+}
+
 export function emptyWriteCounts(): WriteCounts {
   return { documents: 0, duplicateDocuments: 0, chunks: 0, tokens: 0, exactDuplicateChunks: 0, nearDuplicateChunks: 0 }
 }
@@ -90,29 +99,7 @@ export class CorpusWriter {
     const counts = emptyWriteCounts()
     for (const chunk of chunkDocument({ text, segments: [...segments] }, { ...this.settings, countTokens: this.countTokens })) {
       const chunkText = text.slice(chunk.start, chunk.end)
-      const textHash = chunkHash(chunkText)
-      const signature = minHashSignature(chunkText)
-      let duplicateOf: number | null = null
-      let duplicateKind: 'exact' | 'near' | null = null
-      let similarity: number | null = null
-      let bandKeys: number[] = []
-      if (!keptByUser) {
-        duplicateOf = this.store.originalChunkWithHash(textHash)
-        if (duplicateOf !== null) {
-          duplicateKind = 'exact'
-          similarity = 1
-        } else if (signature !== null) {
-          bandKeys = lshBandKeys(signature, this.banding)
-          const match = this.bestCandidate(signature, bandKeys)
-          if (match !== null) {
-            duplicateOf = match.id
-            duplicateKind = 'near'
-            similarity = match.similarity
-          }
-        }
-      } else if (signature !== null) {
-        bandKeys = lshBandKeys(signature, this.banding)
-      }
+      const decision = this.classifyChunk(chunkText, keptByUser)
       const chunkId = this.store.insertChunk({
         documentId,
         ordinal: chunk.ordinal,
@@ -123,21 +110,38 @@ export class CorpusWriter {
         pageStart: chunk.pageStart,
         pageEnd: chunk.pageEnd,
         section: chunk.section,
-        textHash,
-        minHash: signature === null ? null : new Uint8Array(signature.buffer, signature.byteOffset, signature.byteLength),
-        duplicateOf,
-        duplicateKind,
-        similarity,
+        textHash: decision.textHash,
+        minHash: decision.signature === null ? null : new Uint8Array(decision.signature.buffer, decision.signature.byteOffset, decision.signature.byteLength),
+        duplicateOf: decision.duplicateOf,
+        duplicateKind: decision.duplicateKind,
+        similarity: decision.similarity,
         keptByUser,
       })
       counts.chunks++
       counts.tokens += chunk.tokenCount
-      if (duplicateKind === 'exact') counts.exactDuplicateChunks++
-      else if (duplicateKind === 'near') counts.nearDuplicateChunks++
-      else this.store.insertBandKeys(chunkId, bandKeys)
+      if (decision.duplicateKind === 'exact') counts.exactDuplicateChunks++
+      else if (decision.duplicateKind === 'near') counts.nearDuplicateChunks++
+      else this.store.insertBandKeys(chunkId, decision.bandKeys)
     }
     this.store.setDocumentTokenCount(documentId, counts.tokens)
     return counts
+  }
+
+  /**
+   * Whether a chunk's text is an exact or near duplicate of an active chunk already stored (a chunk the user
+   * kept is never one), with what the chunk row and the LSH index need.
+   */
+  classifyChunk(chunkText: string, keptByUser: boolean): DuplicateDecision {
+    const textHash = chunkHash(chunkText)
+    const signature = minHashSignature(chunkText)
+    const bandKeys = signature === null ? [] : lshBandKeys(signature, this.banding)
+    const decision: DuplicateDecision = { textHash, signature, bandKeys, duplicateOf: null, duplicateKind: null, similarity: null }
+    if (keptByUser) return decision
+    const exact = this.store.originalChunkWithHash(textHash)
+    if (exact !== null) return { ...decision, duplicateOf: exact, duplicateKind: 'exact', similarity: 1 }
+    if (signature === null) return decision
+    const near = this.bestCandidate(signature, bandKeys)
+    return near === null ? decision : { ...decision, duplicateOf: near.id, duplicateKind: 'near', similarity: near.similarity }
   }
 
   /** Band keys of a stored signature, for a chunk that becomes an original (restored, or heir of a deleted one). */

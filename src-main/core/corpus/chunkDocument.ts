@@ -97,7 +97,9 @@ function* countedUnits(text: string, options: ChunkingOptions): Generator<Counte
   for (const unit of splitSentences(text)) {
     const tokens = options.countTokens(text, unit.start, unit.end)
     if (tokens <= options.chunkTokens) {
-      yield { ...unit, tokens }
+      const counted = unit as CountedUnit
+      counted.tokens = tokens
+      yield counted
       continue
     }
     yield* cutLongSentence(text, unit, options)

@@ -40,7 +40,7 @@ const INNER_SPACE_RUNS = /(\S)[ \t]{2,}(?=\S)/g
 const EXTRA_BLANK_LINES = /\n{3,}/g
 // Any of the above, in one scan: most text from a reader is already clean.
 // eslint-disable-next-line no-control-regex -- finding control characters is the point
-const NEEDS_CLEANING = /[\r\f\v\x00-\x08\x0E-\x1F\x7F]|[ \t](?:\n|$)|\S[ \t]{2,}\S|\n\n\n|^\n|\n$/
+const NEEDS_CLEANING = /[\r\f\v\x00-\x08\x0E-\x1F\x7F]|[ \t](?:[ \t\n]|$)|\n\n\n/
 
 function replaceSpecial(char: string): string {
   const ligature = LIGATURES[char]
@@ -60,7 +60,7 @@ function replaceSpecial(char: string): string {
 export function normalizeText(raw: string): string {
   let text = raw
   if (NON_ASCII.test(text)) text = text.normalize('NFC').replace(SPECIAL_NON_ASCII, replaceSpecial)
-  if (!NEEDS_CLEANING.test(text)) return text
+  if (!NEEDS_CLEANING.test(text)) return trimBlankLines(text)
   return text
     .replace(LINE_ENDS, '\n')
     .replace(ASCII_CONTROLS, '')
@@ -68,6 +68,14 @@ export function normalizeText(raw: string): string {
     .replace(INNER_SPACE_RUNS, '$1 ')
     .replace(EXTRA_BLANK_LINES, PARAGRAPH_BREAK)
     .replace(/^\n+|\n+$/g, '')
+}
+
+function trimBlankLines(text: string): string {
+  let start = 0
+  let end = text.length
+  while (start < end && text.charCodeAt(start) === 10) start++
+  while (end > start && text.charCodeAt(end - 1) === 10) end--
+  return start === 0 && end === text.length ? text : text.slice(start, end)
 }
 
 /**
