@@ -3,6 +3,7 @@ import { LecternError, formatErrorLine, serializeError } from '../shared/errors.
 import { LECTERN_VERSION } from '../shared/version.js'
 import { UsageError, print, type CliCommand, type CliContext } from './CliContext.js'
 import { cancelCommand } from './commands/cancel.js'
+import { corpusCommand } from './commands/corpus.js'
 import { demoCommand } from './commands/demo.js'
 import { importCommand } from './commands/import.js'
 import { initCommand } from './commands/init.js'
@@ -13,7 +14,7 @@ import { resumeCommand } from './commands/resume.js'
 import { statusCommand } from './commands/status.js'
 import { trainCommand } from './commands/train.js'
 
-export const COMMANDS: readonly CliCommand[] = [initCommand, statusCommand, jobsCommand, jobCommand, cancelCommand, resumeCommand, demoCommand, modelCommand, importCommand, trainCommand]
+export const COMMANDS: readonly CliCommand[] = [initCommand, statusCommand, jobsCommand, jobCommand, cancelCommand, resumeCommand, demoCommand, modelCommand, importCommand, corpusCommand, trainCommand]
 
 export function helpText(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length))

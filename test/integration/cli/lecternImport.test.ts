@@ -63,6 +63,12 @@ describe('lectern import', () => {
     const status = await runCliProcess(['status', project])
     expect(status.stdout).toMatch(/Corpus files\s+36 imported, 1 empty, 1 skipped, 7 failed/)
     expect(status.stdout).toMatch(/Chunks\s+\d+ in use/)
+    const failedFiles = JSON.parse((await runCliProcess(['corpus', project, 'files', '--status', 'failed', '--json'])).stdout) as { total: number; files: { path: string; reason: string }[] }
+    expect(failedFiles.total).toBe(7)
+    expect(failedFiles.files.every((f) => f.reason.length > 0)).toBe(true)
+    const chunk = await runCliProcess(['corpus', project, 'chunk', '1'])
+    expect(chunk.stdout).toMatch(new RegExp(`Source\\s+${root.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/\\S+.*characters \\d+–\\d+`))
+    expect((await runCliProcess(['corpus', project, 'chunk', '999999'])).stderr).toMatch(/Chunk 999999 does not exist/)
     const usage = await runCliProcess(['import', project, root, '--overlap', '200', '--chunk-tokens', '100'])
     expect(usage.code).toBe(2)
     expect(usage.stderr).toMatch(/overlap/)

@@ -2,6 +2,7 @@ import { pipeline, Readable } from 'node:stream'
 import { parse, type CsvError } from 'csv-parse'
 import type { ExtractedDocument, ExtractOptions, FormatReader, SourceBytes } from './types.js'
 import { UnreadableFileError } from './UnreadableFileError.js'
+import { decodeWindows1252 } from './readText.js'
 
 /** Fields tried, in order, when the caller names none. */
 const DEFAULT_TEXT_FIELDS = ['text', 'content', 'body']
@@ -227,19 +228,6 @@ async function* splitLines(texts: AsyncIterable<string>): AsyncGenerator<string>
     pending = pending.slice(start)
   }
   if (pending !== '') yield pending.endsWith('\r') ? pending.slice(0, -1) : pending
-}
-
-/** Windows-1252 characters for bytes 0x80–0x9F (the rest match Latin-1); unassigned bytes map to themselves. */
-const WINDOWS_1252_HIGH = [
-  0x20ac, 0x81, 0x201a, 0x192, 0x201e, 0x2026, 0x2020, 0x2021, 0x2c6, 0x2030, 0x160, 0x2039, 0x152, 0x8d, 0x17d, 0x8f,
-  0x90, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014, 0x2dc, 0x2122, 0x161, 0x203a, 0x153, 0x9d, 0x17e, 0x178,
-]
-
-function decodeWindows1252(bytes: Uint8Array): string {
-  // Node's TextDecoder('windows-1252') decodes 0x80–0x9F as C1 controls, so those bytes are mapped here.
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-    .toString('latin1')
-    .replace(/[\x80-\x9f]/g, (char) => String.fromCharCode(WINDOWS_1252_HIGH[char.charCodeAt(0) - 0x80] ?? char.charCodeAt(0)))
 }
 
 /**
