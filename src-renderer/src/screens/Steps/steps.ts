@@ -7,7 +7,7 @@ export interface StepInfo {
   plan: string[]
 }
 
-/** The wizard steps, in pipeline order. Each step's screen replaces its entry here as it lands. */
+/** The wizard steps, in pipeline order. App.svelte shows a step's own screen once it lands (Import), and the StepScreen placeholder before. */
 export const STEPS: readonly StepInfo[] = [
   {
     id: 'import',

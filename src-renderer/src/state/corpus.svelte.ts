@@ -1,0 +1,275 @@
+import type { ApiClient } from '../../../src-main/shared/api'
+import type {
+  ChunkDetail,
+  ChunkInfo,
+  CorpusFileInfo,
+  CorpusFileStatus,
+  CorpusTotals,
+  DocumentInfo,
+  ImportParamsInput,
+  ImportSummary,
+} from '../../../src-main/shared/types/corpus'
+import type { JobSummary } from '../../../src-main/shared/types/jobs'
+import { api } from '../api'
+import { errorMessage } from './errorMessage'
+
+export type FileFilter = 'all' | 'failed' | 'skipped' | 'empty'
+
+const FILTER_STATUSES: Record<FileFilter, CorpusFileStatus[] | undefined> = {
+  all: undefined,
+  failed: ['failed'],
+  skipped: ['skipped'],
+  empty: ['empty'],
+}
+
+export const FILES_PAGE_SIZE = 50
+export const CHUNKS_PAGE_SIZE = 100
+
+const isActive = (job: JobSummary): boolean => job.state === 'running' || job.state === 'queued'
+
+/**
+ * The open project's corpus for the Import screen: totals, a page of source files, the import job being
+ * followed (kept live from `onJobUpdate`, its ImportSummary loaded once it succeeds), and the selected
+ * file's documents and chunks down to one chunk's text and source location.
+ */
+export class CorpusState {
+  totals = $state.raw<CorpusTotals | null>(null)
+  files = $state.raw<CorpusFileInfo[]>([])
+  filesTotal = $state(0)
+  filter = $state<FileFilter>('all')
+  offset = $state(0)
+  /** The import started here (or found running on start), followed until the next one starts. */
+  importJob = $state.raw<JobSummary | null>(null)
+  /** The followed import's result, once it succeeded. */
+  summary = $state.raw<ImportSummary | null>(null)
+  starting = $state(false)
+  selectedFile = $state.raw<CorpusFileInfo | null>(null)
+  documents = $state.raw<DocumentInfo[]>([])
+  chunks = $state.raw<ChunkInfo[]>([])
+  chunksTotal = $state(0)
+  chunk = $state.raw<ChunkDetail | null>(null)
+  error = $state<string | null>(null)
+  private readonly client: ApiClient
+  private unsubscribe: (() => void) | null = null
+
+  constructor(client: ApiClient) {
+    this.client = client
+  }
+
+  get importing(): boolean {
+    return this.starting || (this.importJob !== null && isActive(this.importJob))
+  }
+
+  /** Follows job updates and loads totals, the first files page and any import still running. */
+  async start(): Promise<void> {
+    this.stop()
+    this.unsubscribe = this.client.on('onJobUpdate', (job) => this.applyJob(job))
+    try {
+      const [, , jobs] = await Promise.all([this.loadTotals(), this.loadFiles(), this.client.listJobs({ limit: 20 })])
+      const running = jobs.find((job) => job.kind === 'import' && isActive(job))
+      if (running && this.importJob === null) this.importJob = running
+    } catch (error) {
+      this.error = errorMessage(error)
+    }
+  }
+
+  stop(): void {
+    this.unsubscribe?.()
+    this.unsubscribe = null
+    this.totals = null
+    this.files = []
+    this.filesTotal = 0
+    this.filter = 'all'
+    this.offset = 0
+    this.importJob = null
+    this.summary = null
+    this.closeFile()
+    this.error = null
+  }
+
+  /** Paths from the native picker; null when cancelled or where there is none (browser), or on error (shown). */
+  async choosePaths(folders: boolean): Promise<string[] | null> {
+    try {
+      return await this.client.chooseImportPaths({ folders })
+    } catch (error) {
+      this.error = errorMessage(error)
+      return null
+    }
+  }
+
+  /** Starts an import job; false (with the error shown) when the main process refuses it. */
+  async startImport(params: ImportParamsInput): Promise<boolean> {
+    this.starting = true
+    this.error = null
+    try {
+      const job = await this.client.importFiles(params)
+      // Updates for this job may have arrived before the call returned; they are newer than its answer.
+      if (this.importJob?.id !== job.id) {
+        this.importJob = job
+        this.summary = null
+      }
+      return true
+    } catch (error) {
+      this.error = errorMessage(error)
+      return false
+    } finally {
+      this.starting = false
+    }
+  }
+
+  async cancelImport(): Promise<void> {
+    const job = this.importJob
+    if (!job) return
+    try {
+      this.applyJob(await this.client.cancelJob({ jobId: job.id }))
+    } catch (error) {
+      this.error = errorMessage(error)
+    }
+  }
+
+  setFilter(filter: FileFilter): Promise<void> {
+    this.filter = filter
+    this.offset = 0
+    return this.loadFiles()
+  }
+
+  goToOffset(offset: number): Promise<void> {
+    this.offset = Math.max(0, offset)
+    return this.loadFiles()
+  }
+
+  async loadFiles(): Promise<void> {
+    const statuses = FILTER_STATUSES[this.filter]
+    const request = { offset: this.offset, limit: FILES_PAGE_SIZE, ...(statuses ? { statuses } : {}) }
+    try {
+      const page = await this.client.listCorpusFiles(request)
+      this.files = page.files
+      this.filesTotal = page.total
+    } catch (error) {
+      this.error = errorMessage(error)
+    }
+  }
+
+  async loadTotals(): Promise<void> {
+    try {
+      this.totals = (await this.client.getCurrentProject())?.corpus ?? null
+    } catch (error) {
+      this.error = errorMessage(error)
+    }
+  }
+
+  /** Shows a file's documents and first page of chunks. */
+  async selectFile(file: CorpusFileInfo): Promise<void> {
+    this.selectedFile = file
+    this.documents = []
+    this.chunks = []
+    this.chunksTotal = 0
+    this.chunk = null
+    try {
+      const [documents, page] = await Promise.all([
+        this.client.listDocuments({ fileId: file.id }),
+        this.client.listChunks({ fileId: file.id, offset: 0, limit: CHUNKS_PAGE_SIZE }),
+      ])
+      if (this.selectedFile?.id !== file.id) return
+      this.documents = documents
+      this.chunks = page.chunks
+      this.chunksTotal = page.total
+    } catch (error) {
+      this.error = errorMessage(error)
+    }
+  }
+
+  async loadMoreChunks(): Promise<void> {
+    const file = this.selectedFile
+    if (!file) return
+    try {
+      const page = await this.client.listChunks({ fileId: file.id, offset: this.chunks.length, limit: CHUNKS_PAGE_SIZE })
+      if (this.selectedFile?.id !== file.id) return
+      this.chunks = [...this.chunks, ...page.chunks]
+      this.chunksTotal = page.total
+    } catch (error) {
+      this.error = errorMessage(error)
+    }
+  }
+
+  closeFile(): void {
+    this.selectedFile = null
+    this.documents = []
+    this.chunks = []
+    this.chunksTotal = 0
+    this.chunk = null
+  }
+
+  async selectChunk(chunkId: number): Promise<void> {
+    try {
+      this.chunk = await this.client.getChunk({ chunkId })
+    } catch (error) {
+      this.error = errorMessage(error)
+    }
+  }
+
+  closeChunk(): void {
+    this.chunk = null
+  }
+
+  /** Puts a duplicate chunk back into use, then refreshes what counts it. */
+  async restoreChunk(chunkId: number): Promise<void> {
+    this.error = null
+    try {
+      const restored = await this.client.restoreChunk({ chunkId })
+      if (this.chunk?.id === chunkId) this.chunk = { ...this.chunk, ...restored }
+      this.chunks = this.chunks.map((chunk) => (chunk.id === chunkId ? restored : chunk))
+      await this.refreshCounts()
+    } catch (error) {
+      this.error = errorMessage(error)
+    }
+  }
+
+  /** Puts a document set aside as an exact duplicate back into use; the main process chunks it. */
+  async restoreDocument(documentId: number): Promise<void> {
+    this.error = null
+    try {
+      await this.client.restoreDocument({ documentId })
+      const file = this.selectedFile
+      if (file) await this.selectFile(file)
+      await this.refreshCounts()
+    } catch (error) {
+      this.error = errorMessage(error)
+    }
+  }
+
+  private async refreshCounts(): Promise<void> {
+    await Promise.all([this.loadTotals(), this.loadFiles()])
+  }
+
+  private applyJob(job: JobSummary): void {
+    if (job.kind !== 'import') return
+    const followed = this.importJob
+    // A newer import (started here or elsewhere) replaces the one followed so far.
+    if (followed !== null && Number(job.id) < Number(followed.id)) return
+    if (followed !== null && followed.id !== job.id) this.summary = null
+    const wasActive = followed?.id === job.id ? isActive(followed) : true
+    this.importJob = job
+    if (wasActive && !isActive(job)) void this.finished(job)
+  }
+
+  /** Loads the result of a finished import and refreshes the corpus it changed (a failed one may have added files). */
+  private async finished(job: JobSummary): Promise<void> {
+    try {
+      if (job.state === 'succeeded') {
+        const detail = await this.client.getJob({ jobId: job.id, logLimit: 0 })
+        if (this.importJob?.id !== job.id) return
+        const summary = detail.result as ImportSummary
+        this.summary = summary
+        this.totals = summary.corpus
+        await this.loadFiles()
+      } else {
+        await this.refreshCounts()
+      }
+    } catch (error) {
+      this.error = errorMessage(error)
+    }
+  }
+}
+
+export const corpusState = new CorpusState(api)
