@@ -1,5 +1,9 @@
-import { parentPort } from 'node:worker_threads'
+import { parentPort, workerData } from 'node:worker_threads'
+import { serveSourcePreparer } from '../core/corpus/serveSourcePreparer.js'
 import { serveJobWorker } from '../core/jobs/serveJobWorker.js'
+import type { JobWorkerData } from '../core/jobs/workerProtocol.js'
 
 if (!parentPort) throw new Error('jobWorker must run inside a worker thread')
-serveJobWorker(parentPort)
+const data = (workerData ?? null) as JobWorkerData | null
+if (data?.role === 'corpusPreparer') serveSourcePreparer(parentPort)
+else serveJobWorker(parentPort, data)

@@ -15,6 +15,7 @@ import { CorpusStore } from '../../src-main/core/corpus/CorpusStore.js'
 import { CorpusWriter } from '../../src-main/core/corpus/CorpusWriter.js'
 import { estimateTokens } from '../../src-main/core/corpus/estimateTokens.js'
 import { importCorpus } from '../../src-main/core/corpus/importCorpus.js'
+import { ChunkPreparer } from '../../src-main/core/corpus/prepareDocuments.js'
 import { Project } from '../../src-main/core/project/Project.js'
 import { benchEntry, forkPhase, MB, mb, table, withBenchRun } from './benchSupport.js'
 import { ProseGenerator, writeHtmlCorpus, writePdfCorpus, writeTextCorpus } from './import/syntheticCorpus.js'
@@ -99,7 +100,7 @@ async function runNearDupPhase(spec: Extract<PhaseSpec, { kind: 'nearDup' }>): P
   const sampler = await RssSampler.start(50)
   const project = await Project.create(spec.projectDir, 'bench')
   const store = new CorpusStore(project.db)
-  const writer = new CorpusWriter(store, { chunkTokens: 512, overlapTokens: 0, nearDuplicateThreshold: 0.85 }, estimateTokens)
+  const writer = new CorpusWriter(store, new ChunkPreparer({ chunkTokens: 512, overlapTokens: 0, nearDuplicateThreshold: 0.85 }, estimateTokens))
   const fileId = store.upsertFile({ path: '/bench/chunks', format: 'text', sizeBytes: 0, mtimeMs: 0, contentSha256: null, status: 'imported', reason: null, warnings: [] })
   let classifySeconds = 0
   let writeSeconds = 0
@@ -112,7 +113,7 @@ async function runNearDupPhase(spec: Extract<PhaseSpec, { kind: 'nearDup' }>): P
       for (let i = first; i < Math.min(first + perDocument, texts.length); i++) {
         const text = texts[i] as string
         const t0 = performance.now()
-        const decision = writer.classifyChunk(text, false)
+        const decision = writer.classifyText(text)
         const t1 = performance.now()
         const chunkId = store.insertChunk({
           documentId,

@@ -14,6 +14,7 @@ import {
 import { CorpusStore } from './CorpusStore.js'
 import { CorpusWriter } from './CorpusWriter.js'
 import { estimateTokens } from './estimateTokens.js'
+import { ChunkPreparer } from './prepareDocuments.js'
 
 const PREVIEW_CHARS = 160
 const CONTEXT_CHARS = 300
@@ -147,7 +148,7 @@ export class CorpusBrowser {
       const row = this.db.prepare('SELECT duplicate_of FROM documents WHERE id = ?').get(documentId) as { duplicate_of: number | null }
       if (row.duplicate_of === null) return { chunks: 0 }
       this.db.prepare('UPDATE documents SET duplicate_of = NULL, kept_by_user = 1 WHERE id = ?').run(documentId)
-      const writer = new CorpusWriter(store, settings, estimateTokens)
+      const writer = new CorpusWriter(store, new ChunkPreparer(settings, estimateTokens))
       return { chunks: writer.chunk(documentId, document.text, document.segments, true).chunks }
     })()
   }

@@ -1,16 +1,8 @@
 import { createHash } from 'node:crypto'
-import { chunkDocument, type TokenCounter } from './chunkDocument.js'
 import type { CorpusStore } from './CorpusStore.js'
-import type { ExtractedDocument } from './formats/types.js'
-import { estimateJaccard, lshBandingFor, lshBandKeys, minHashSignature, type LshBanding } from './minHash.js'
-import { cleanDocument, type TextSegment } from './normalizeText.js'
-
-export interface ChunkSettings {
-  chunkTokens: number
-  overlapTokens: number
-  /** Jaccard similarity from which a chunk counts as a near-duplicate of an earlier one. */
-  nearDuplicateThreshold: number
-}
+import { estimateJaccard, lshBandKeys, MINHASH_SIZE, minHashSignature } from './minHash.js'
+import type { TextSegment } from './normalizeText.js'
+import { CHUNK_HASH_BYTES, type ChunkPreparer, type PreparedChunks, type PreparedDocument } from './prepareDocuments.js'
 
 /** What writing some documents added to the corpus. */
 export interface WriteCounts {
@@ -23,9 +15,6 @@ export interface WriteCounts {
 }
 
 export interface DuplicateDecision {
-  textHash: Uint8Array
-  signature: Uint32Array | null
-  bandKeys: number[]
   duplicateOf: number | null
   duplicateKind: 'exact' | 'near' | null
   similarity: number | null
@@ -39,16 +28,10 @@ export function addWriteCounts(into: WriteCounts, more: WriteCounts): void {
   for (const key of Object.keys(into) as (keyof WriteCounts)[]) into[key] += more[key]
 }
 
-function sha256Hex(text: string): string {
-  return createHash('sha256').update(text).digest('hex')
-}
-
-function chunkHash(text: string): Uint8Array {
-  return createHash('sha256').update(text).digest().subarray(0, 16)
-}
+const NOT_A_DUPLICATE: DuplicateDecision = { duplicateOf: null, duplicateKind: null, similarity: null }
 
 /**
- * Writes cleaned documents and their chunks, deciding duplicates as it goes: a document whose cleaned text
+ * Writes prepared documents and their chunks, deciding duplicates as it goes: a document whose cleaned text
  * was seen before is stored but not chunked; a chunk whose text was seen before is an exact duplicate; a
  * chunk whose MinHash signature agrees with an earlier active chunk's on at least the threshold share is a
  * near duplicate. Duplicates keep a link to their original and stay restorable. Only active chunks enter
@@ -56,31 +39,24 @@ function chunkHash(text: string): Uint8Array {
  */
 export class CorpusWriter {
   private readonly store: CorpusStore
-  private readonly settings: ChunkSettings
-  private readonly countTokens: TokenCounter
-  private readonly banding: LshBanding
+  private readonly preparer: ChunkPreparer
 
-  constructor(store: CorpusStore, settings: ChunkSettings, countTokens: TokenCounter) {
+  constructor(store: CorpusStore, preparer: ChunkPreparer) {
     this.store = store
-    this.settings = settings
-    this.countTokens = countTokens
-    this.banding = lshBandingFor(settings.nearDuplicateThreshold)
+    this.preparer = preparer
   }
 
-  /** Cleans and stores one extracted document; returns null when it holds no text. */
-  addDocument(fileId: number, extracted: ExtractedDocument): WriteCounts | null {
-    const clean = cleanDocument(extracted.blocks)
-    if (clean.text === '') return null
-    const textSha256 = sha256Hex(clean.text)
-    const duplicateOf = this.store.originalDocumentWithHash(textSha256)
+  /** Stores one prepared document, and its chunks unless the same text is already in the corpus. */
+  addDocument(fileId: number, document: PreparedDocument): WriteCounts {
+    const duplicateOf = this.store.originalDocumentWithHash(document.textSha256)
     const documentId = this.store.insertDocument({
       fileId,
-      locator: extracted.locator,
-      title: extracted.title?.trim() || null,
-      text: clean.text,
-      textSha256,
+      locator: document.locator,
+      title: document.title,
+      text: document.text,
+      textSha256: document.textSha256,
       tokenCount: 0,
-      segments: clean.segments,
+      segments: document.segments,
       duplicateOf,
       keptByUser: false,
     })
@@ -90,63 +66,29 @@ export class CorpusWriter {
       counts.duplicateDocuments = 1
       return counts
     }
-    addWriteCounts(counts, this.chunk(documentId, clean.text, clean.segments, false))
+    addWriteCounts(counts, this.writeChunks(documentId, document.text, document, false))
     return counts
   }
 
-  /** Chunks a stored document (new, restored, or after the chunk settings changed). */
+  /** Chunks a stored document (restored, promoted, or after the chunk settings changed). */
   chunk(documentId: number, text: string, segments: readonly TextSegment[], keptByUser: boolean): WriteCounts {
-    const counts = emptyWriteCounts()
-    for (const chunk of chunkDocument({ text, segments: [...segments] }, { ...this.settings, countTokens: this.countTokens })) {
-      const chunkText = text.slice(chunk.start, chunk.end)
-      const decision = this.classifyChunk(chunkText, keptByUser)
-      const chunkId = this.store.insertChunk({
-        documentId,
-        ordinal: chunk.ordinal,
-        start: chunk.start,
-        end: chunk.end,
-        text: chunkText,
-        tokenCount: chunk.tokenCount,
-        pageStart: chunk.pageStart,
-        pageEnd: chunk.pageEnd,
-        section: chunk.section,
-        textHash: decision.textHash,
-        minHash: decision.signature === null ? null : new Uint8Array(decision.signature.buffer, decision.signature.byteOffset, decision.signature.byteLength),
-        duplicateOf: decision.duplicateOf,
-        duplicateKind: decision.duplicateKind,
-        similarity: decision.similarity,
-        keptByUser,
-      })
-      counts.chunks++
-      counts.tokens += chunk.tokenCount
-      if (decision.duplicateKind === 'exact') counts.exactDuplicateChunks++
-      else if (decision.duplicateKind === 'near') counts.nearDuplicateChunks++
-      else this.store.insertBandKeys(chunkId, decision.bandKeys)
-    }
-    this.store.setDocumentTokenCount(documentId, counts.tokens)
-    return counts
+    return this.writeChunks(documentId, text, this.preparer.chunk(text, segments), keptByUser)
   }
 
   /**
-   * Whether a chunk's text is an exact or near duplicate of an active chunk already stored (a chunk the user
-   * kept is never one), with what the chunk row and the LSH index need.
+   * Whether a chunk's text is an exact or near duplicate of an active chunk already stored, computing its
+   * hash and signature here (for measuring; imports get them prepared).
    */
-  classifyChunk(chunkText: string, keptByUser: boolean): DuplicateDecision {
-    const textHash = chunkHash(chunkText)
+  classifyText(chunkText: string): DuplicateDecision & { textHash: Uint8Array; signature: Uint32Array | null; bandKeys: number[] } {
+    const textHash = createHash('sha256').update(chunkText).digest().subarray(0, CHUNK_HASH_BYTES)
     const signature = minHashSignature(chunkText)
-    const bandKeys = signature === null ? [] : lshBandKeys(signature, this.banding)
-    const decision: DuplicateDecision = { textHash, signature, bandKeys, duplicateOf: null, duplicateKind: null, similarity: null }
-    if (keptByUser) return decision
-    const exact = this.store.originalChunkWithHash(textHash)
-    if (exact !== null) return { ...decision, duplicateOf: exact, duplicateKind: 'exact', similarity: 1 }
-    if (signature === null) return decision
-    const near = this.bestCandidate(signature, bandKeys)
-    return near === null ? decision : { ...decision, duplicateOf: near.id, duplicateKind: 'near', similarity: near.similarity }
+    const bandKeys = signature === null ? [] : lshBandKeys(signature, this.preparer.banding)
+    return { textHash, signature, bandKeys, ...this.classify(textHash, signature, bandKeys) }
   }
 
-  /** Band keys of a stored signature, for a chunk that becomes an original (restored, or heir of a deleted one). */
+  /** Band keys of a stored signature, for a chunk that becomes an original (heir of a deleted one). */
   bandKeysOf(minhash: Uint8Array): number[] {
-    return lshBandKeys(new Uint32Array(minhash.buffer.slice(minhash.byteOffset, minhash.byteOffset + minhash.byteLength)), this.banding)
+    return lshBandKeys(new Uint32Array(minhash.buffer.slice(minhash.byteOffset, minhash.byteOffset + minhash.byteLength)), this.preparer.banding)
   }
 
   /**
@@ -170,14 +112,50 @@ export class CorpusWriter {
     return counts
   }
 
-  private bestCandidate(signature: Uint32Array, bandKeys: readonly number[]): { id: number; similarity: number } | null {
+  private writeChunks(documentId: number, text: string, prepared: PreparedChunks, keptByUser: boolean): WriteCounts {
+    const counts = emptyWriteCounts()
+    const bands = this.preparer.banding.bands
+    prepared.chunks.forEach((chunk, i) => {
+      const textHash = prepared.hashes.subarray(i * CHUNK_HASH_BYTES, (i + 1) * CHUNK_HASH_BYTES)
+      const signature = prepared.hasSignature[i] === 1 ? prepared.signatures.subarray(i * MINHASH_SIZE, (i + 1) * MINHASH_SIZE) : null
+      const bandKeys = signature === null ? [] : Array.from(prepared.bandKeys.subarray(i * bands, (i + 1) * bands))
+      const decision = keptByUser ? NOT_A_DUPLICATE : this.classify(textHash, signature, bandKeys)
+      const chunkId = this.store.insertChunk({
+        documentId,
+        ordinal: i,
+        start: chunk.start,
+        end: chunk.end,
+        text: text.slice(chunk.start, chunk.end),
+        tokenCount: chunk.tokenCount,
+        pageStart: chunk.pageStart,
+        pageEnd: chunk.pageEnd,
+        section: chunk.section,
+        textHash,
+        minHash: signature === null ? null : new Uint8Array(signature.buffer, signature.byteOffset, signature.byteLength),
+        ...decision,
+        keptByUser,
+      })
+      counts.chunks++
+      counts.tokens += chunk.tokenCount
+      if (decision.duplicateKind === 'exact') counts.exactDuplicateChunks++
+      else if (decision.duplicateKind === 'near') counts.nearDuplicateChunks++
+      else this.store.insertBandKeys(chunkId, bandKeys)
+    })
+    this.store.setDocumentTokenCount(documentId, counts.tokens)
+    return counts
+  }
+
+  private classify(textHash: Uint8Array, signature: Uint32Array | null, bandKeys: readonly number[]): DuplicateDecision {
+    const exact = this.store.originalChunkWithHash(textHash)
+    if (exact !== null) return { duplicateOf: exact, duplicateKind: 'exact', similarity: 1 }
+    if (signature === null) return NOT_A_DUPLICATE
     let best: { id: number; similarity: number } | null = null
     for (const candidate of this.store.nearDuplicateCandidates(bandKeys)) {
       const other = new Uint32Array(candidate.minhash.buffer.slice(candidate.minhash.byteOffset, candidate.minhash.byteOffset + candidate.minhash.byteLength))
       const similarity = estimateJaccard(signature, other)
-      if (similarity >= this.settings.nearDuplicateThreshold && (best === null || similarity > best.similarity)) best = { id: candidate.id, similarity }
+      if (similarity >= this.preparer.settings.nearDuplicateThreshold && (best === null || similarity > best.similarity)) best = { id: candidate.id, similarity }
     }
-    return best
+    return best === null ? NOT_A_DUPLICATE : { duplicateOf: best.id, duplicateKind: 'near', similarity: best.similarity }
   }
 }
 

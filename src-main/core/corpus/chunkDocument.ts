@@ -134,7 +134,8 @@ function* cutLongSentence(text: string, unit: TextUnit, options: ChunkingOptions
         if (cut + step < wordEnd && options.countTokens(text, wordStart, cut + step) <= options.chunkTokens) cut += step
         else step = Math.floor(step / 2)
       }
-      if (isLowSurrogate(text.charCodeAt(cut))) cut++
+      // Never between the halves of a surrogate pair: step back, or forward when the pair is all there is.
+      if (isLowSurrogate(text.charCodeAt(cut))) cut += cut - 1 > wordStart ? -1 : 1
       pieceStart = wordStart
       pieceEnd = cut
       pieceTokens = options.countTokens(text, wordStart, cut)

@@ -1,15 +1,16 @@
 import type { Database } from 'better-sqlite3'
-import { isLecternError } from '../../shared/errors.js'
 import type { LogLevel } from '../../shared/types/jobs.js'
 import { DEFAULT_CORPUS_SETTINGS, type CorpusSettings, type FileProblem, type ImportSummary } from '../../shared/types/corpus.js'
 import { ZipArchive, type InflateBudget } from './archive/ZipArchive.js'
 import type { TokenCounter } from './chunkDocument.js'
 import { CorpusStore, type CorpusFileRow } from './CorpusStore.js'
 import { addWriteCounts, CorpusWriter, emptyWriteCounts, type WriteCounts } from './CorpusWriter.js'
+import { describeImportError, isUnexpectedImportError } from './describeImportError.js'
 import { estimateTokens } from './estimateTokens.js'
-import { HashingFileSource, sha256OfBytes, sha256OfFile } from './fileSource.js'
-import { DEFAULT_EXTRACTION_LIMITS, type CorpusFormat, type ExtractedDocument, type ExtractionLimits, type SourceBytes } from './formats/types.js'
-import { UnreadableFileError } from './formats/UnreadableFileError.js'
+import { sha256OfBytes, sha256OfFile } from './fileSource.js'
+import { DEFAULT_EXTRACTION_LIMITS, type CorpusFormat, type ExtractionLimits, type SourceBytes } from './formats/types.js'
+import { ChunkPreparer, prepareSource } from './prepareDocuments.js'
+import { InThreadPreparer, type PreparedFile, type PreparerConfig, type SourcePreparer } from './SourcePreparer.js'
 import { formatOfPath, READERS } from './sourceFormats.js'
 import { walkSources, type WalkedSource } from './walkSources.js'
 
@@ -38,12 +39,17 @@ export interface ImportCorpusOptions {
   log?: ((message: string, level?: LogLevel) => void) | undefined
   /** Least time between two progress reports. Defaults to 250 ms. */
   progressIntervalMs?: number | undefined
+  /**
+   * Starts what reads and prepares files (a worker, so preparing overlaps with writing); disposed at the end.
+   * Defaults to preparing in this thread.
+   */
+  startPreparer?: ((config: PreparerConfig) => SourcePreparer) | undefined
 }
 
 /** Files a run lists in its summary; the project keeps every problem in corpus_files. */
 const LISTED_PROBLEMS = 200
-/** Extracted text held before it is written, for formats that yield many documents (JSONL, CSV). */
-const WRITE_BATCH_CHARS = 4 * 1024 * 1024
+/** Files handed to the preparer ahead of the one being written (each holds at most two batches of a few MB). */
+const PREPARE_AHEAD = 3
 /** Archives inside archives inside archives… are refused beyond this depth. */
 const MAX_ARCHIVE_DEPTH = 3
 
@@ -63,16 +69,6 @@ function sameChunking(a: CorpusSettings, b: CorpusSettings): boolean {
   return a.chunkTokens === b.chunkTokens && a.overlapTokens === b.overlapTokens && a.nearDuplicateThreshold === b.nearDuplicateThreshold && a.tokenizerModel === b.tokenizerModel
 }
 
-function describeError(error: unknown): string {
-  if (error instanceof UnreadableFileError) return error.message
-  const fsCode = (error as NodeJS.ErrnoException).code
-  if (fsCode === 'ENOENT') return 'the file disappeared during the import'
-  if (fsCode === 'EACCES' || fsCode === 'EPERM') return 'permission denied'
-  if (fsCode === 'EISDIR') return 'is a folder'
-  if (isLecternError(error)) return error.message
-  return `unexpected error: ${(error as Error).message ?? String(error)}`
-}
-
 /**
  * Imports files and folders (recursively, archives included) into the project's corpus: each file is read
  * by its format's reader, cleaned, chunked and deduplicated, and recorded with its outcome. A file that
@@ -87,18 +83,38 @@ export async function importCorpus(db: Database, paths: readonly string[], optio
   const stored = store.settings<CorpusSettings>()
   const settings = resolveCorpusSettings(stored, options.settings)
   if (settings.tokenizerModel !== null && options.countTokens === undefined) throw new RangeError('a tokenizer model is set but no token counter was given')
-  const run = new ImportRun(store, settings, options)
-  run.cleanUnfinished()
-  if (stored !== null && !sameChunking(stored, settings)) await run.rechunkAll()
-  store.saveSettings(settings)
-  await run.scan(paths)
-  await run.importAll(paths)
-  return run.summary()
+  const limits = { ...DEFAULT_EXTRACTION_LIMITS, ...options.limits }
+  const countTokens = options.countTokens ?? estimateTokens
+  const preparerConfig: PreparerConfig = { settings, textField: options.textField, limits }
+  const preparer = options.startPreparer?.(preparerConfig) ?? new InThreadPreparer(preparerConfig, countTokens)
+  try {
+    const run = new ImportRun(store, settings, new ChunkPreparer(settings, countTokens), preparer, limits, options)
+    run.cleanUnfinished()
+    if (stored !== null && !sameChunking(stored, settings)) await run.rechunkAll()
+    store.saveSettings(settings)
+    await run.scan(paths)
+    await run.importAll(paths)
+    return run.summary()
+  } finally {
+    await preparer.dispose()
+  }
+}
+
+/** A file handed to the preparer, waiting to be written. */
+interface PendingFile {
+  path: string
+  sizeBytes: number
+  mtimeMs: number
+  format: CorpusFormat
+  existing: CorpusFileRow | null
+  prepared: PreparedFile
 }
 
 class ImportRun {
   private readonly store: CorpusStore
   private readonly settings: CorpusSettings
+  private readonly chunkPreparer: ChunkPreparer
+  private readonly preparer: SourcePreparer
   private readonly writer: CorpusWriter
   private readonly limits: ExtractionLimits
   private readonly options: ImportCorpusOptions
@@ -109,16 +125,14 @@ class ImportRun {
   private progress: ImportProgress = { phase: 'cleaning', filesDone: 0, filesTotal: 0, bytesDone: 0, bytesTotal: 0, chunks: 0, currentPath: null }
   private lastProgressMs = 0
 
-  constructor(store: CorpusStore, settings: CorpusSettings, options: ImportCorpusOptions) {
+  constructor(store: CorpusStore, settings: CorpusSettings, chunkPreparer: ChunkPreparer, preparer: SourcePreparer, limits: ExtractionLimits, options: ImportCorpusOptions) {
     this.store = store
     this.settings = settings
+    this.chunkPreparer = chunkPreparer
+    this.preparer = preparer
     this.options = options
-    this.limits = { ...DEFAULT_EXTRACTION_LIMITS, ...options.limits }
-    this.writer = new CorpusWriter(
-      store,
-      { chunkTokens: settings.chunkTokens, overlapTokens: settings.overlapTokens, nearDuplicateThreshold: settings.nearDuplicateThreshold },
-      options.countTokens ?? estimateTokens,
-    )
+    this.limits = limits
+    this.writer = new CorpusWriter(store, chunkPreparer)
   }
 
   /** Removes what an interrupted run left half-written; those files are imported again from scratch. */
@@ -165,12 +179,24 @@ class ImportRun {
     this.report({ phase: 'importing', filesTotal: files, bytesTotal: bytes }, true)
   }
 
+  /**
+   * Walks the paths again and imports each file. Files to read go to the preparer as they are met, and are
+   * written in the same order once the next one is on its way, so preparing overlaps with writing while
+   * every duplicate decision is taken in walk order, as in a run without a worker.
+   */
   async importAll(paths: readonly string[]): Promise<void> {
+    const pending: PendingFile[] = []
     for await (const entry of walkSources(paths, { signal: this.options.signal })) {
       this.options.signal?.throwIfAborted()
-      await this.importWalked(entry)
-      this.report({ filesDone: this.progress.filesDone + 1, bytesDone: this.progress.bytesDone + (entry.kind === 'file' ? entry.sizeBytes : 0) })
+      const next = await this.planEntry(entry, pending)
+      if (next === null) {
+        this.entryDone(entry)
+        continue
+      }
+      pending.push(next)
+      while (pending.length > PREPARE_AHEAD) await this.writePending(pending.shift() as PendingFile)
     }
+    while (pending.length > 0) await this.writePending(pending.shift() as PendingFile)
     this.report({ currentPath: null }, true)
   }
 
@@ -189,33 +215,52 @@ class ImportRun {
     }
   }
 
-  private async importWalked(entry: WalkedSource): Promise<void> {
+  /** Handles an entry that needs no reading now, or returns the file to prepare and write. */
+  private async planEntry(entry: WalkedSource, pending: PendingFile[]): Promise<PendingFile | null> {
     this.files.seen++
     if (entry.kind === 'problem') {
+      if (this.store.fileByPath(entry.path)) await this.drain(pending)
       this.recordProblem(entry.path, entry.status, entry.reason, null, 0, 0)
-      return
+      return null
     }
-    this.report({ currentPath: entry.path })
     const format = formatOfPath(entry.path)
     const existing = this.store.fileByPath(entry.path)
     if (existing && (await this.isUnchanged(existing, entry.sizeBytes, entry.mtimeMs, format))) {
       this.files.unchanged++
-      return
+      return null
     }
+    // Whatever replaces an existing file's documents waits for the files before it: duplicates are decided in walk order.
+    if (existing) await this.drain(pending)
     if (format === null) {
       this.recordProblem(entry.path, 'skipped', unsupportedReason(entry.path), null, entry.sizeBytes, entry.mtimeMs)
-      return
+      return null
     }
     if (entry.sizeBytes > this.limits.maxFileBytes) {
       this.recordProblem(entry.path, 'failed', tooLargeReason(entry.sizeBytes, this.limits.maxFileBytes), format, entry.sizeBytes, entry.mtimeMs)
-      return
+      return null
     }
     if (format === 'zip') {
+      await this.drain(pending)
+      this.report({ currentPath: entry.path })
       await this.importArchiveFile(entry.path, entry.sizeBytes, entry.mtimeMs)
-      return
+      return null
     }
-    const source = new HashingFileSource(entry.path, entry.sizeBytes)
-    await this.importSource(source, format, entry.mtimeMs, existing, () => source.sha256())
+    const request = { path: entry.path, sizeBytes: entry.sizeBytes, format }
+    return { ...request, mtimeMs: entry.mtimeMs, existing, prepared: this.preparer.prepare(request, this.options.signal) }
+  }
+
+  private async drain(pending: PendingFile[]): Promise<void> {
+    while (pending.length > 0) await this.writePending(pending.shift() as PendingFile)
+  }
+
+  private async writePending(file: PendingFile): Promise<void> {
+    this.report({ currentPath: file.path })
+    await this.writeFile(file.path, file.sizeBytes, file.mtimeMs, file.format, file.existing, file.prepared)
+    this.entryDone({ kind: 'file', path: file.path, sizeBytes: file.sizeBytes, mtimeMs: file.mtimeMs })
+  }
+
+  private entryDone(entry: WalkedSource): void {
+    this.report({ filesDone: this.progress.filesDone + 1, bytesDone: this.progress.bytesDone + (entry.kind === 'file' ? entry.sizeBytes : 0) })
   }
 
   /**
@@ -233,58 +278,43 @@ class ImportRun {
     return true
   }
 
-  private async importSource(source: SourceBytes, format: CorpusFormat, mtimeMs: number, existing: CorpusFileRow | null, contentSha256: () => string | null): Promise<void> {
-    const path = source.displayPath
+  /** Writes a prepared file's documents, and records the file with its outcome. */
+  private async writeFile(path: string, sizeBytes: number, mtimeMs: number, format: CorpusFormat, existing: CorpusFileRow | null, prepared: PreparedFile): Promise<void> {
     const fileId = this.transaction(() => {
       if (existing) this.addRechunked(this.writer.removeFileDocuments(existing.id))
-      return this.store.upsertFile({ path, format, sizeBytes: source.sizeBytes, mtimeMs, contentSha256: null, status: 'importing', reason: null, warnings: [] })
+      return this.store.upsertFile({ path, format, sizeBytes, mtimeMs, contentSha256: null, status: 'importing', reason: null, warnings: [] })
     })
     const warnings: string[] = []
     let documents = 0
     try {
-      let batch: ExtractedDocument[] = []
-      let batchChars = 0
-      const flush = (): void => {
+      for await (const batch of prepared.batches) {
+        this.options.signal?.throwIfAborted()
+        warnings.push(...batch.warnings)
         const written = this.transaction(() => {
           const counts = emptyWriteCounts()
-          for (const document of batch) {
-            const added = this.writer.addDocument(fileId, document)
-            if (added) addWriteCounts(counts, added)
-          }
+          for (const document of batch.documents) addWriteCounts(counts, this.writer.addDocument(fileId, document))
           return counts
         })
         documents += written.documents
         addWriteCounts(this.counts, written)
         this.report({ chunks: this.progress.chunks + written.chunks })
-        batch = []
-        batchChars = 0
+        await yieldToEventLoop()
       }
-      const reader = READERS[format]
-      for await (const document of reader(source, { limits: this.limits, textField: this.options.textField, signal: this.options.signal })) {
-        this.options.signal?.throwIfAborted()
-        if (document.warnings) warnings.push(...document.warnings)
-        batch.push(document)
-        batchChars += document.blocks.reduce((sum, block) => sum + block.text.length, 0)
-        if (batchChars >= WRITE_BATCH_CHARS) {
-          flush()
-          await yieldToEventLoop()
-        }
-      }
-      flush()
     } catch (error) {
       if (this.options.signal?.aborted) throw error
       this.transaction(() => this.addRechunked(this.writer.removeFileDocuments(fileId)))
-      this.recordProblem(path, 'failed', describeError(error), format, source.sizeBytes, mtimeMs)
-      if (!(error instanceof UnreadableFileError) && isUnexpected(error)) this.log(`${path}: ${(error as Error).stack ?? String(error)}`, 'error')
+      this.recordProblem(path, 'failed', describeImportError(error), format, sizeBytes, mtimeMs)
+      const workerBug = (error as { cause?: { stack?: string } }).cause?.stack
+      if (isUnexpectedImportError(error) || workerBug !== undefined) this.log(`${path}: ${workerBug ?? (error as Error).stack ?? String(error)}`, 'error')
       return
     }
     const status = documents === 0 ? 'empty' : 'imported'
     this.store.upsertFile({
       path,
       format,
-      sizeBytes: source.sizeBytes,
+      sizeBytes,
       mtimeMs,
-      contentSha256: contentSha256(),
+      contentSha256: prepared.sha256(),
       status,
       reason: documents === 0 ? 'no text found' : null,
       warnings: capWarnings(warnings),
@@ -303,7 +333,7 @@ class ImportRun {
     try {
       archive = await ZipArchive.open(path, { limits: this.limits, signal: this.options.signal })
     } catch (error) {
-      this.recordProblem(path, 'failed', describeError(error), 'zip', sizeBytes, mtimeMs)
+      this.recordProblem(path, 'failed', describeImportError(error), 'zip', sizeBytes, mtimeMs)
       return
     }
     const sha256 = await sha256OfFile(path).catch(() => null)
@@ -336,7 +366,7 @@ class ImportRun {
             if (failure !== null) this.recordProblem(member.displayPath, 'failed', failure, 'zip', member.sizeBytes, 0)
           } catch (error) {
             if (this.options.signal?.aborted) throw error
-            this.recordProblem(member.displayPath, 'failed', describeError(error), 'zip', member.sizeBytes, 0)
+            this.recordProblem(member.displayPath, 'failed', describeImportError(error), 'zip', member.sizeBytes, 0)
           }
         } else {
           let bytesRead: Uint8Array | null = null
@@ -346,13 +376,18 @@ class ImportRun {
             readAll: async () => (bytesRead = await member.readAll()),
             stream: () => member.stream(),
           }
-          await this.importSource(remembering, format, 0, this.store.fileByPath(member.displayPath), () => (bytesRead === null ? null : sha256OfBytes(bytesRead)))
+          const options = { limits: this.limits, textField: this.options.textField, signal: this.options.signal }
+          const prepared: PreparedFile = {
+            batches: prepareSource(READERS[format], remembering, options, this.chunkPreparer),
+            sha256: () => (bytesRead === null ? null : sha256OfBytes(bytesRead)),
+          }
+          await this.writeFile(member.displayPath, member.sizeBytes, 0, format, this.store.fileByPath(member.displayPath), prepared)
         }
       }
       return null
     } catch (error) {
       if (this.options.signal?.aborted) throw error
-      return describeError(error)
+      return describeImportError(error)
     } finally {
       archive.close()
     }
@@ -406,11 +441,6 @@ class ImportRun {
   private log(message: string, level: LogLevel = 'info'): void {
     this.options.log?.(message, level)
   }
-}
-
-function isUnexpected(error: unknown): boolean {
-  const code = (error as NodeJS.ErrnoException).code
-  return !(typeof code === 'string' && code.startsWith('E')) && !isLecternError(error)
 }
 
 function capWarnings(warnings: readonly string[]): string[] {

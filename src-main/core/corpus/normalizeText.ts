@@ -90,7 +90,7 @@ export function cleanDocument(blocks: readonly ExtractedBlock[]): CleanDocument 
     const text = normalizeText(block.text)
     if (text.trim() === '') continue
     if (parts.length > 0) offset += PARAGRAPH_BREAK.length
-    segments.push({ start: offset, end: offset + text.length, page: block.page ?? null, section: block.section === undefined ? null : normalizeText(block.section).replace(/\s+/g, ' ') || null })
+    segments.push({ start: offset, end: offset + text.length, page: block.page ?? null, section: block.section === undefined ? null : normalizeText(block.section).replace(/\s+/g, ' ').trim() || null })
     parts.push(text)
     offset += text.length
   }

@@ -36,9 +36,17 @@ function isAbbreviationStop(text: string, dotIndex: number, floor: number): bool
   }
   const length = dotIndex - i
   if (length === 0 || length > 6) return false
+  // "1." at the start of a line numbers a list item.
+  if (length <= 3 && /^\d+$/.test(text.slice(i, dotIndex)) && (i === floor || text.charCodeAt(i - 1) === 10 || isLineStart(text, i))) return true
   if (length === 1) return isLetter(text.charCodeAt(i))
   const word = text.slice(i, dotIndex).toLowerCase()
   return ABBREVIATIONS.has(word) || (word.includes('.') && ABBREVIATIONS.has(word.replaceAll('.', '')))
+}
+
+function isLineStart(text: string, index: number): boolean {
+  let i = index
+  while (i > 0 && (text.charCodeAt(i - 1) === 32 || text.charCodeAt(i - 1) === 9)) i--
+  return i === 0 || text.charCodeAt(i - 1) === 10
 }
 
 /** Whether the sentence after a boundary starts like a new sentence (not in lower case). */
@@ -80,8 +88,9 @@ export function* splitSentences(text: string, from = 0, to = text.length): Gener
         yield { start: unitStart, end, startsParagraph }
         startsParagraph = false
       }
-      if (paragraphBreak) startsParagraph = true
       unitStart = skipSpace(text, matchEnd, to)
+      // A paragraph break right after sentence punctuation is not matched on its own: look at the gap.
+      if (paragraphBreak || (first !== 10 && /\n[ \t]*\n/.test(text.slice(matchEnd, unitStart)))) startsParagraph = true
       BOUNDARY.lastIndex = Math.max(unitStart, matchEnd)
       continue
     }

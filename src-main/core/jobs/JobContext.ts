@@ -1,4 +1,6 @@
+import type { Worker } from 'node:worker_threads'
 import type { JobKind, JobParams, LogLevel } from '../../shared/types/jobs.js'
+import type { JobWorkerRole } from './workerProtocol.js'
 
 /** What a job handler sees while it runs in a worker thread. */
 export interface JobContext<K extends JobKind = JobKind> {
@@ -17,6 +19,8 @@ export interface JobContext<K extends JobKind = JobKind> {
   metrics(record: Record<string, number>): void
   /** Persisted before the next progress report; a resumed job receives it as `checkpoint`. */
   saveCheckpoint(checkpoint: unknown): void
+  /** Starts a helper thread (the job terminates it); absent where jobs do not run in a worker script. */
+  startHelperWorker?: ((role: Exclude<JobWorkerRole, 'job'>) => Worker) | undefined
 }
 
 export type JobHandler<K extends JobKind = JobKind> = (context: JobContext<K>) => Promise<unknown>

@@ -1,10 +1,11 @@
+import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { LecternError, type SerializedError } from '../../shared/errors.js'
 import { FINISHED_STATES, jobLabels, jobRequestSchema, type JobLogLine, type JobRequest, type JobSummary } from '../../shared/types/jobs.js'
 import type { Project } from '../project/Project.js'
 import type { ClaimedJob } from './JobStore.js'
 import { createOwnerId, releaseOwnerId } from './ownerLiveness.js'
-import type { FromWorker, ToWorker } from './workerProtocol.js'
+import type { FromWorker, JobWorkerData, ToWorker } from './workerProtocol.js'
 
 export interface JobEventSink {
   jobUpdated(job: JobSummary): void
@@ -135,7 +136,9 @@ export class JobQueue {
   }
 
   private launch(claimed: ClaimedJob): void {
-    const worker = new Worker(this.options.workerScript, { execArgv: this.options.workerExecArgv })
+    const script = this.options.workerScript
+    const helperData: JobWorkerData = { role: 'job', workerScript: typeof script === 'string' ? script : fileURLToPath(script), workerExecArgv: this.options.workerExecArgv ?? [] }
+    const worker = new Worker(this.options.workerScript, { execArgv: this.options.workerExecArgv, workerData: helperData })
     const now = Date.now()
     const running: RunningJob = {
       id: claimed.id,

@@ -1,24 +1,27 @@
-import type { MessagePort } from 'node:worker_threads'
+import { Worker, type MessagePort } from 'node:worker_threads'
 import { LecternError, serializeError } from '../../shared/errors.js'
 import { jobParamSchemas } from '../../shared/types/jobs.js'
 import type { JobContext, JobHandler } from './JobContext.js'
 import { JOB_HANDLERS } from './handlers/jobKinds.js'
-import type { FromWorker, ToWorker } from './workerProtocol.js'
+import type { FromWorker, JobWorkerData, ToWorker } from './workerProtocol.js'
 
 const PROGRESS_MIN_INTERVAL_MS = 50
 
-/** Body of a job worker thread: waits for one `start`, runs that job, reports its end, then lets the thread exit. */
-export function serveJobWorker(port: MessagePort): void {
+/**
+ * Body of a job worker thread: waits for one `start`, runs that job, reports its end, then lets the thread
+ * exit. With `workerData`, the job may start helper threads from the same script.
+ */
+export function serveJobWorker(port: MessagePort, workerData: JobWorkerData | null = null): void {
   const post = (message: FromWorker): void => port.postMessage(message)
   const controller = new AbortController()
 
   port.on('message', (message: ToWorker) => {
     if (message.type === 'cancel') controller.abort()
-    else void runJob(message, controller.signal, post).finally(() => port.close())
+    else void runJob(message, controller.signal, post, workerData).finally(() => port.close())
   })
 }
 
-async function runJob(start: Extract<ToWorker, { type: 'start' }>, signal: AbortSignal, post: (m: FromWorker) => void): Promise<void> {
+async function runJob(start: Extract<ToWorker, { type: 'start' }>, signal: AbortSignal, post: (m: FromWorker) => void, workerData: JobWorkerData | null): Promise<void> {
   const { job } = start
   let lastProgressAtMs = 0
   try {
@@ -41,6 +44,10 @@ async function runJob(start: Extract<ToWorker, { type: 'start' }>, signal: Abort
       log: (message, level = 'info') => post({ type: 'log', level, message }),
       metrics: (record) => post({ type: 'metrics', record }),
       saveCheckpoint: (checkpoint) => post({ type: 'checkpoint', checkpoint }),
+      startHelperWorker:
+        workerData === null
+          ? undefined
+          : (role) => new Worker(workerData.workerScript, { execArgv: workerData.workerExecArgv, workerData: { ...workerData, role } satisfies JobWorkerData }),
     }
     const result = await handler(context)
     post({ type: 'succeeded', result: result ?? null })

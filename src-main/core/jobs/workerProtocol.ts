@@ -19,3 +19,13 @@ export type FromWorker =
   | { type: 'succeeded'; result: unknown }
   | { type: 'failed'; error: SerializedError; stack: string | null }
   | { type: 'cancelled' }
+
+/** Roles the job worker script plays: a job, or a helper a job starts (the same script, so builds need no other entry). */
+export type JobWorkerRole = 'job' | 'corpusPreparer'
+
+/** `workerData` of a job worker thread: its role, and how to start helpers from the same script. */
+export interface JobWorkerData {
+  role: JobWorkerRole
+  workerScript: string
+  workerExecArgv: string[]
+}

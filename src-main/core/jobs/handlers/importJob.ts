@@ -1,6 +1,7 @@
 import { join } from 'node:path'
 import type { ImportSummary } from '../../../shared/types/corpus.js'
 import { importCorpus } from '../../corpus/importCorpus.js'
+import { WorkerPreparer } from '../../corpus/SourcePreparer.js'
 import { tokenCounterForModel } from '../../corpus/tokenCounterForModel.js'
 import { openProjectDb } from '../../db/openProjectDb.js'
 import { PROJECT_DB_FILE } from '../../project/Project.js'
@@ -26,6 +27,8 @@ export const runImportJob: JobHandler<'import'> = async (context): Promise<Impor
       limits: maxFileMiB === undefined ? undefined : { maxFileBytes: maxFileMiB * 1024 * 1024 },
       signal: context.signal,
       log: context.log,
+      // Reading and chunking the next file in a second thread while this one writes.
+      startPreparer: context.startHelperWorker ? (config) => new WorkerPreparer(context.startHelperWorker!('corpusPreparer'), config) : undefined,
       onProgress: (p) => {
         if (p.phase === 'importing') {
           context.progress(p.bytesDone, Math.max(p.bytesTotal, 1), `${p.filesDone} of ${p.filesTotal} files · ${formatMiB(p.bytesDone)} of ${formatMiB(p.bytesTotal)} · ${p.chunks} chunks`)

@@ -1,9 +1,13 @@
 import { appendFile, mkdir, unlink, utimes, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { Worker } from 'node:worker_threads'
 import { describe, expect, it } from 'vitest'
 import { CorpusBrowser } from '../../../../src-main/core/corpus/CorpusBrowser.js'
 import { importCorpus, type ImportCorpusOptions } from '../../../../src-main/core/corpus/importCorpus.js'
 import { Project } from '../../../../src-main/core/project/Project.js'
+import { WorkerPreparer } from '../../../../src-main/core/corpus/SourcePreparer.js'
+import type { JobWorkerData } from '../../../../src-main/core/jobs/workerProtocol.js'
+import { sourceJobWorker } from '../../../../src-main/devbridge/sourceJobWorker.js'
 import type { ImportSummary } from '../../../../src-main/shared/types/corpus.js'
 import { proseParagraphs, writeBadFiles, writeGoodFiles, writeInvalidUtf8 } from '../../../fixtures/corpus/writeCorpusFolder.js'
 import { chunkRows, corpusSnapshot } from '../../../support/corpusSnapshot.js'
@@ -212,4 +216,24 @@ describe('importCorpus', () => {
     expect(maxTokens.n).toBeLessThanOrEqual(64)
     project.close()
   })
+
+  it('gives the same corpus when a worker thread prepares the files while this one writes', async () => {
+    const root = await tempDir()
+    await writeGoodFiles(root)
+    await writeBadFiles(root)
+    for (let i = 0; i < 6; i++) await writeFile(join(root, `bulk-${i}.txt`), proseParagraphs(500 + (i % 3), 30).join('\n\n'))
+    const inThread = await newProject()
+    await runImport(inThread, [root], { settings: { chunkTokens: 64, overlapTokens: 16 } })
+    const withWorker = await newProject()
+    const workerScript = sourceJobWorker().workerScript as string
+    const workerData: JobWorkerData = { role: 'corpusPreparer', workerScript, workerExecArgv: [] }
+    const summary = await runImport(withWorker, [root], {
+      settings: { chunkTokens: 64, overlapTokens: 16 },
+      startPreparer: (config) => new WorkerPreparer(new Worker(workerScript, { workerData }), config),
+    })
+    expect(summary.failed.length).toBeGreaterThan(0)
+    expect(corpusSnapshot(withWorker.db)).toEqual(corpusSnapshot(inThread.db))
+    inThread.close()
+    withWorker.close()
+  }, 120_000)
 })
