@@ -5,18 +5,22 @@
  * show that memory does not grow with the corpus.
  *
  * Each phase runs in a child process of its own (RSS is per process). The import is the app's: `importCorpus`
- * with the default settings (512-token chunks, overlap 64, near-duplicate Jaccard ≥ 0.85, estimated tokens).
+ * with a preparation worker thread and the default settings (512-token chunks, overlap 64, near-duplicate Jaccard ≥ 0.85, estimated tokens).
  * Named baselines: reading the same files from the page cache (`fs.readFile`), and the issue's targets on this
  * 2-core machine (plain text ≥ 50 MB/s, near-duplicates ≥ 20k chunks/s). Figures are printed, never asserted.
  */
 import { readdir, readFile } from 'node:fs/promises'
+import { Worker } from 'node:worker_threads'
 import { join } from 'node:path'
 import { CorpusStore } from '../../src-main/core/corpus/CorpusStore.js'
 import { CorpusWriter } from '../../src-main/core/corpus/CorpusWriter.js'
 import { estimateTokens } from '../../src-main/core/corpus/estimateTokens.js'
 import { importCorpus } from '../../src-main/core/corpus/importCorpus.js'
 import { ChunkPreparer } from '../../src-main/core/corpus/prepareDocuments.js'
+import { WorkerPreparer } from '../../src-main/core/corpus/SourcePreparer.js'
+import type { JobWorkerData } from '../../src-main/core/jobs/workerProtocol.js'
 import { Project } from '../../src-main/core/project/Project.js'
+import { sourceJobWorker } from '../../src-main/devbridge/sourceJobWorker.js'
 import { benchEntry, forkPhase, MB, mb, table, withBenchRun } from './benchSupport.js'
 import { ProseGenerator, writeHtmlCorpus, writePdfCorpus, writeTextCorpus } from './import/syntheticCorpus.js'
 import { RssSampler } from './RssSampler.js'
@@ -65,7 +69,10 @@ async function runImportPhase(spec: Extract<PhaseSpec, { kind: 'import' }>): Pro
   const sampler = await RssSampler.start(50)
   const project = await Project.create(spec.projectDir, 'bench')
   const started = performance.now()
-  const summary = await importCorpus(project.db, spec.paths)
+  // As the app runs it: a second thread prepares files while this one writes.
+  const workerScript = sourceJobWorker().workerScript as string
+  const workerData: JobWorkerData = { role: 'corpusPreparer', workerScript, workerExecArgv: [] }
+  const summary = await importCorpus(project.db, spec.paths, { startPreparer: (config) => new WorkerPreparer(new Worker(workerScript, { workerData }), config) })
   const seconds = (performance.now() - started) / 1000
   project.close()
   const rss = await sampler.stop()

@@ -223,7 +223,7 @@ export async function runTraining(projectDir: string, runDir: string, settings: 
       }
       await appendFile(join(runDir, METRICS_FILE), JSON.stringify(metrics) + '\n')
       hooks.onStep(metrics)
-      hooks.progress(state.step, totalSteps, `loss ${lastLoss.toFixed(4)} · lr ${lr.toExponential(1)} · ${Math.round(metrics.tokensPerSecond)} tok/s`)
+      hooks.progress(state.step, totalSteps, `Step ${state.step} of ${totalSteps} · loss ${lastLoss.toFixed(4)} · lr ${lr.toExponential(1)} · ${Math.round(metrics.tokensPerSecond)} tok/s`)
       if (state.step % settings.checkpointEvery === 0 || state.step === totalSteps) await checkpointNow()
       await new Promise((resolve) => setImmediate(resolve))
     }
