@@ -38,7 +38,7 @@ describe('Lectern in Chromium, through the real handlers', () => {
     const job = page.locator('li.job').first()
     await job.locator('[data-testid="job-state"]', { hasText: 'Running' }).waitFor()
     // Progress arrives as server-sent events from the worker, through the real job queue.
-    const stepsDone = async (): Promise<number> => Number(/(\d+) \/ \d+/.exec((await job.getByTestId('job-progress').textContent()) ?? '')?.[1] ?? 0)
+    const stepsDone = async (): Promise<number> => Number(/(\d+) (?:\/|of) \d+/.exec((await job.getByTestId('job-progress').textContent()) ?? '')?.[1] ?? 0)
     await expect.poll(stepsDone, { timeout: 30_000 }).toBeGreaterThanOrEqual(3)
     await app.screenshot('03-job-running')
     await job.getByRole('button', { name: 'Cancel' }).click()

@@ -32,7 +32,7 @@ describe('lectern CLI (built)', () => {
     const status = await runCliProcess(['status', dir, '--json'])
     expect(status.code).toBe(0)
     const summary = JSON.parse(status.stdout) as ProjectSummary
-    expect(summary).toMatchObject({ dir, name: 'Legal', schemaVersion: 1, dbPath: join(dir, 'project.db') })
+    expect(summary).toMatchObject({ dir, name: 'Legal', schemaVersion: 2, dbPath: join(dir, 'project.db') })
     expect(Object.values(summary.jobCounts).every((n) => n === 0)).toBe(true)
     const human = await runCliProcess(['status', dir])
     expect(human.stdout).toMatch(/Project\s+Legal/)

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { expect, it } from 'vitest'
+import { LATEST_SCHEMA_VERSION } from '../../../src-main/core/db/migrations.js'
 import { API_METHODS, IPC_EVENT_CHANNEL, ipcChannelFor } from '../../../src-main/shared/api.js'
 import { useTempDirs } from '../../support/tempDir.js'
 
@@ -44,7 +45,7 @@ it('the built main bundle wires exactly the contract, opens a locked-down window
   expect(report.calls.appInfo).toMatchObject({ ok: true, value: { name: 'Lectern', shell: 'electron' } })
   expect(report.calls.foreignFrame).toMatchObject({ ok: false, error: { message: expect.stringMatching(/did not come from a Lectern window/) } })
   expect(report.calls.badRequest).toMatchObject({ ok: false, error: { code: 'invalid_argument' } })
-  expect(report.calls.create).toMatchObject({ ok: true, value: { name: 'Bundle smoke', schemaVersion: 1 } })
+  expect(report.calls.create).toMatchObject({ ok: true, value: { name: 'Bundle smoke', schemaVersion: LATEST_SCHEMA_VERSION } })
   expect((await stat(join(base, 'project', 'project.db'))).isFile()).toBe(true)
   // The job ran in the bundled worker chunk, and its progress reached the window as contract events.
   expect(report.calls.finished).toMatchObject({ ok: true, value: { state: 'succeeded', progress: { done: 3, total: 3 } } })

@@ -1,6 +1,7 @@
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { LATEST_SCHEMA_VERSION } from '../../../../src-main/core/db/migrations.js'
 import { Project } from '../../../../src-main/core/project/Project.js'
 import { LECTERN_VERSION } from '../../../../src-main/shared/version.js'
 import { useTempDirs } from '../../../support/tempDir.js'
@@ -17,10 +18,11 @@ describe('Project', () => {
       dir,
       name: 'Contracts 2026',
       dbPath: join(dir, 'project.db'),
-      schemaVersion: 1,
+      schemaVersion: LATEST_SCHEMA_VERSION,
       createdByVersion: LECTERN_VERSION,
       createdAtMs: 1_700_000_000_000,
       jobCounts: { queued: 0, running: 0, succeeded: 0, failed: 0, cancelled: 0, interrupted: 0 },
+      corpus: { files: { imported: 0, empty: 0, failed: 0, skipped: 0 }, documents: 0, chunks: 0, activeChunks: 0 },
     })
     expect(summary.dbSizeBytes).toBeGreaterThan(0)
     project.close()
