@@ -107,6 +107,7 @@ async function runNearDupPhase(spec: Extract<PhaseSpec, { kind: 'nearDup' }>): P
   const sampler = await RssSampler.start(50)
   const project = await Project.create(spec.projectDir, 'bench')
   const store = new CorpusStore(project.db)
+  store.useLargeCache()
   const writer = new CorpusWriter(store, new ChunkPreparer({ chunkTokens: 512, overlapTokens: 0, nearDuplicateThreshold: 0.85 }, estimateTokens))
   const fileId = store.upsertFile({ path: '/bench/chunks', format: 'text', sizeBytes: 0, mtimeMs: 0, contentSha256: null, status: 'imported', reason: null, warnings: [] })
   let classifySeconds = 0

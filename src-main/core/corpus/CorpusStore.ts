@@ -73,6 +73,9 @@ function toFileRow(row: RawFileRow): CorpusFileRow {
   }
 }
 
+/** Page cache of an importing connection. */
+const IMPORT_CACHE_MIB = 128
+
 /** Every SQL statement of the corpus tables (migration 2), prepared once per connection. */
 export class CorpusStore {
   readonly db: Database
@@ -81,6 +84,19 @@ export class CorpusStore {
   constructor(db: Database) {
     this.db = db
     this.statements = prepareStatements(db)
+  }
+
+  /**
+   * Gives the connection a page cache big enough for the chunk indexes (hash and LSH band lookups are
+   * random reads; SQLite's default is 2 MB, a few dozen 64 KiB pages) until the returned function is called.
+   * A fixed size, so memory stays the same however large the corpus grows.
+   */
+  useLargeCache(cacheMiB = IMPORT_CACHE_MIB): () => void {
+    const previous = this.db.pragma('cache_size', { simple: true }) as number
+    this.db.pragma(`cache_size = ${-cacheMiB * 1024}`)
+    return () => {
+      this.db.pragma(`cache_size = ${previous}`)
+    }
   }
 
   settings<T>(): T | null {

@@ -1,18 +1,11 @@
+import type { CorpusWriteCounts } from '../../shared/types/corpus.js'
 import { createHash } from 'node:crypto'
 import type { CorpusStore } from './CorpusStore.js'
 import { estimateJaccard, lshBandKeys, MINHASH_SIZE, minHashSignature } from './minHash.js'
 import type { TextSegment } from './normalizeText.js'
 import { CHUNK_HASH_BYTES, type ChunkPreparer, type PreparedChunks, type PreparedDocument } from './prepareDocuments.js'
 
-/** What writing some documents added to the corpus. */
-export interface WriteCounts {
-  documents: number
-  duplicateDocuments: number
-  chunks: number
-  tokens: number
-  exactDuplicateChunks: number
-  nearDuplicateChunks: number
-}
+export type WriteCounts = CorpusWriteCounts
 
 export interface DuplicateDecision {
   duplicateOf: number | null
@@ -55,7 +48,7 @@ export class CorpusWriter {
       title: document.title,
       text: document.text,
       textSha256: document.textSha256,
-      tokenCount: 0,
+      tokenCount: document.tokenCount,
       segments: document.segments,
       duplicateOf,
       keptByUser: false,
@@ -72,7 +65,10 @@ export class CorpusWriter {
 
   /** Chunks a stored document (restored, promoted, or after the chunk settings changed). */
   chunk(documentId: number, text: string, segments: readonly TextSegment[], keptByUser: boolean): WriteCounts {
-    return this.writeChunks(documentId, text, this.preparer.chunk(text, segments), keptByUser)
+    const counts = this.writeChunks(documentId, text, this.preparer.chunk(text, segments), keptByUser)
+    // Rewrites the document row (its text included): fine for one document, which is why new ones get it at insert.
+    this.store.setDocumentTokenCount(documentId, counts.tokens)
+    return counts
   }
 
   /**
@@ -141,7 +137,6 @@ export class CorpusWriter {
       else if (decision.duplicateKind === 'near') counts.nearDuplicateChunks++
       else this.store.insertBandKeys(chunkId, bandKeys)
     })
-    this.store.setDocumentTokenCount(documentId, counts.tokens)
     return counts
   }
 

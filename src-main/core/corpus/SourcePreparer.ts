@@ -27,6 +27,8 @@ export interface PreparedFile {
  * the current one; files are prepared in the order they are asked for.
  */
 export interface SourcePreparer {
+  /** Files it prepares at the same time. */
+  readonly parallelism: number
   prepare(request: PrepareRequest, signal?: AbortSignal): PreparedFile
   dispose(): Promise<void>
 }
@@ -39,6 +41,7 @@ export interface PreparerConfig {
 
 /** Prepares in this thread, when it is reached (no overlap with writing). */
 export class InThreadPreparer implements SourcePreparer {
+  readonly parallelism = 1
   private readonly config: PreparerConfig
   private readonly chunkPreparer: ChunkPreparer
 
@@ -68,6 +71,7 @@ interface FileInFlight {
  * with writing this one. The worker sends at most two batches ahead of what the import has taken.
  */
 export class WorkerPreparer implements SourcePreparer {
+  readonly parallelism = 1
   private readonly worker: Worker
   private readonly files = new Map<number, FileInFlight>()
   private nextId = 1
@@ -140,5 +144,27 @@ export class WorkerPreparer implements SourcePreparer {
 
   private post(message: PreparerRequest): void {
     this.worker.postMessage(message)
+  }
+}
+
+/** Several preparers taking files in turn (on a machine with cores to spare); the import still writes in order. */
+export class PreparerPool implements SourcePreparer {
+  readonly parallelism: number
+  private readonly members: readonly SourcePreparer[]
+  private next = 0
+
+  constructor(members: readonly SourcePreparer[]) {
+    if (members.length === 0) throw new RangeError('a preparer pool needs at least one member')
+    this.members = members
+    this.parallelism = members.reduce((sum, member) => sum + member.parallelism, 0)
+  }
+
+  prepare(request: PrepareRequest, signal?: AbortSignal): PreparedFile {
+    const member = this.members[this.next++ % this.members.length] as SourcePreparer
+    return member.prepare(request, signal)
+  }
+
+  async dispose(): Promise<void> {
+    await Promise.all(this.members.map((member) => member.dispose()))
   }
 }

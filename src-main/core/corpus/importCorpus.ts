@@ -48,8 +48,6 @@ export interface ImportCorpusOptions {
 
 /** Files a run lists in its summary; the project keeps every problem in corpus_files. */
 const LISTED_PROBLEMS = 200
-/** Files handed to the preparer ahead of the one being written (each holds at most two batches of a few MB). */
-const PREPARE_AHEAD = 3
 /** Archives inside archives inside archives… are refused beyond this depth. */
 const MAX_ARCHIVE_DEPTH = 3
 
@@ -87,6 +85,7 @@ export async function importCorpus(db: Database, paths: readonly string[], optio
   const countTokens = options.countTokens ?? estimateTokens
   const preparerConfig: PreparerConfig = { settings, textField: options.textField, limits }
   const preparer = options.startPreparer?.(preparerConfig) ?? new InThreadPreparer(preparerConfig, countTokens)
+  const restoreCache = store.useLargeCache()
   try {
     const run = new ImportRun(store, settings, new ChunkPreparer(settings, countTokens), preparer, limits, options)
     run.cleanUnfinished()
@@ -96,6 +95,7 @@ export async function importCorpus(db: Database, paths: readonly string[], optio
     await run.importAll(paths)
     return run.summary()
   } finally {
+    restoreCache()
     await preparer.dispose()
   }
 }
@@ -194,7 +194,8 @@ class ImportRun {
         continue
       }
       pending.push(next)
-      while (pending.length > PREPARE_AHEAD) await this.writePending(pending.shift() as PendingFile)
+      // Files handed out ahead of the one being written: enough to keep every preparer busy (each holds at most two batches of a few MB).
+      while (pending.length > 2 * this.preparer.parallelism + 1) await this.writePending(pending.shift() as PendingFile)
     }
     while (pending.length > 0) await this.writePending(pending.shift() as PendingFile)
     this.report({ currentPath: null }, true)

@@ -6,21 +6,13 @@
  * the cost of one hash per shingle instead of one per shingle and permutation.
  */
 
+import { fmix32 } from '../train/random.js'
+
 export const MINHASH_SIZE = 128
 const BIN_BITS = 7 // log2(MINHASH_SIZE)
 /** Words per shingle. */
 export const SHINGLE_WORDS = 5
 const EMPTY = 0xffffffff
-
-function mix32(value: number): number {
-  let h = value | 0
-  h ^= h >>> 16
-  h = Math.imul(h, 0x85ebca6b)
-  h ^= h >>> 13
-  h = Math.imul(h, 0xc2b2ae35)
-  h ^= h >>> 16
-  return h >>> 0
-}
 
 let wordBuffer: Int32Array = new Int32Array(4096)
 
@@ -81,7 +73,7 @@ export function minHashSignature(text: string): Uint32Array | null {
   for (let w = 0; w < width; w++) rolling = (Math.imul(rolling, ROLL_BASE) + (words[w] as number)) | 0
   for (let w = width; w <= count; w++) {
     if (w > width) rolling = (Math.imul(rolling - Math.imul(words[w - 1 - width] as number, ROLL_BASE_POWER), ROLL_BASE) + (words[w - 1] as number)) | 0
-    const hashed = mix32(rolling)
+    const hashed = fmix32(rolling)
     const bin = hashed >>> (32 - BIN_BITS)
     const value = (Math.imul(hashed, 0x9e3779b1) ^ (hashed >>> 15)) >>> 1 // 31 bits, so EMPTY never collides with a value
     if (value < (bins[bin] as number)) bins[bin] = value
@@ -100,7 +92,7 @@ function densify(bins: Uint32Array): void {
     let distance = 1
     while (source[(i + distance) % bins.length] === EMPTY) distance++
     // Offsetting by the distance keeps bins filled from different neighbours from agreeing by accident.
-    bins[i] = (mix32((source[(i + distance) % bins.length] as number) + distance * 0x9e3779b9) >>> 1) | 0
+    bins[i] = (fmix32((source[(i + distance) % bins.length] as number) + distance * 0x9e3779b9) >>> 1) | 0
   }
 }
 
@@ -155,7 +147,7 @@ export function lshBandKeys(signature: Uint32Array, banding: LshBanding): number
   const keys: number[] = []
   for (let band = 0; band < banding.bands; band++) {
     let h = 0x811c9dc5 ^ band
-    for (let row = 0; row < banding.rowsPerBand; row++) h = mix32(h ^ (signature[band * banding.rowsPerBand + row] as number))
+    for (let row = 0; row < banding.rowsPerBand; row++) h = fmix32(h ^ (signature[band * banding.rowsPerBand + row] as number))
     keys.push(band * 0x100000000 + h)
   }
   return keys

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { chunkDocument, type TokenCounter } from './chunkDocument.js'
+import { chunkDocument, type TextChunk, type TokenCounter } from './chunkDocument.js'
 import type { ExtractedDocument, ExtractOptions, FormatReader, SourceBytes } from './formats/types.js'
 import { lshBandingFor, lshBandKeys, MINHASH_SIZE, minHashSignature, type LshBanding } from './minHash.js'
 import { cleanDocument, type TextSegment } from './normalizeText.js'
@@ -11,14 +11,8 @@ export interface ChunkSettings {
   nearDuplicateThreshold: number
 }
 
-export interface PreparedChunk {
-  start: number
-  end: number
-  tokenCount: number
-  pageStart: number | null
-  pageEnd: number | null
-  section: string | null
-}
+/** A chunk's place in its document (its ordinal is its index). */
+export type PreparedChunk = Omit<TextChunk, 'ordinal'>
 
 /**
  * A document's chunks with everything deduplication needs that does not depend on the rest of the corpus

@@ -154,6 +154,12 @@ function murmur3(words: readonly number[], seed: number): number {
     h = (Math.imul(h, 5) + 0xe6546b64) | 0
   }
   h ^= words.length * 4
+  return fmix32(h)
+}
+
+/** MurmurHash3's finalizer: mixes every input bit into every output bit (an unsigned 32-bit result). */
+export function fmix32(value: number): number {
+  let h = value | 0
   h ^= h >>> 16
   h = Math.imul(h, 0x85ebca6b)
   h ^= h >>> 13

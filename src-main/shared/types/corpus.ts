@@ -25,8 +25,18 @@ export interface FileProblem {
   reason: string
 }
 
-/** The result of one import run. */
-export interface ImportSummary {
+/** What an import, or part of one, added to the corpus. */
+export interface CorpusWriteCounts {
+  documents: number
+  duplicateDocuments: number
+  chunks: number
+  tokens: number
+  exactDuplicateChunks: number
+  nearDuplicateChunks: number
+}
+
+/** The result of one import run; the counts are what this run added. */
+export interface ImportSummary extends CorpusWriteCounts {
   files: {
     /** Files (and archive members) the walk found. */
     seen: number
@@ -37,13 +47,6 @@ export interface ImportSummary {
     failed: number
     skipped: number
   }
-  /** What this run added: */
-  documents: number
-  duplicateDocuments: number
-  chunks: number
-  tokens: number
-  exactDuplicateChunks: number
-  nearDuplicateChunks: number
   /** The first problems of the run (the project keeps all of them); `more…` counts the rest. */
   failed: FileProblem[]
   moreFailed: number

@@ -1,21 +1,8 @@
-import type { ChunkDetail, ChunkInfo, CorpusFileInfo, CorpusTotals, DocumentInfo, ImportSummary } from '../../../src-main/shared/types/corpus'
+import type { ChunkDetail, ChunkInfo, CorpusFileInfo, DocumentInfo, ImportSummary } from '../../../src-main/shared/types/corpus'
 import type { JobDetail, JobSummary } from '../../../src-main/shared/types/jobs'
-import { makeJob } from './fixtures'
+import { makeCorpusTotals, makeJob } from './fixtures'
 
-export function makeTotals(overrides: Partial<CorpusTotals> = {}): CorpusTotals {
-  return {
-    files: { imported: 0, empty: 0, failed: 0, skipped: 0 },
-    documents: 0,
-    duplicateDocuments: 0,
-    characters: 0,
-    chunks: 0,
-    activeChunks: 0,
-    activeTokens: 0,
-    exactDuplicateChunks: 0,
-    nearDuplicateChunks: 0,
-    ...overrides,
-  }
-}
+export const makeTotals = makeCorpusTotals
 
 export function makeImportJob(overrides: Partial<JobSummary> = {}): JobSummary {
   return makeJob({ id: '5', kind: 'import', label: 'Import docs', ...overrides })

@@ -1,6 +1,7 @@
 import type { HardwareReport } from '../../../src-main/shared/types/app'
 import type { JobLogLine, JobSummary } from '../../../src-main/shared/types/jobs'
 import type { ProjectSummary, RecentProject } from '../../../src-main/shared/types/project'
+import type { CorpusTotals } from '../../../src-main/shared/types/corpus'
 
 export function makeJob(overrides: Partial<JobSummary> = {}): JobSummary {
   return {
@@ -34,17 +35,22 @@ export function makeProject(overrides: Partial<ProjectSummary> = {}): ProjectSum
     createdAtMs: 1_000,
     dbSizeBytes: 4096,
     jobCounts: { queued: 0, running: 0, succeeded: 0, failed: 0, cancelled: 0, interrupted: 0 },
-    corpus: {
-      files: { imported: 0, empty: 0, failed: 0, skipped: 0 },
-      documents: 0,
-      duplicateDocuments: 0,
-      characters: 0,
-      chunks: 0,
-      activeChunks: 0,
-      activeTokens: 0,
-      exactDuplicateChunks: 0,
-      nearDuplicateChunks: 0,
-    },
+    corpus: makeCorpusTotals(),
+    ...overrides,
+  }
+}
+
+export function makeCorpusTotals(overrides: Partial<CorpusTotals> = {}): CorpusTotals {
+  return {
+    files: { imported: 0, empty: 0, failed: 0, skipped: 0 },
+    documents: 0,
+    duplicateDocuments: 0,
+    characters: 0,
+    chunks: 0,
+    activeChunks: 0,
+    activeTokens: 0,
+    exactDuplicateChunks: 0,
+    nearDuplicateChunks: 0,
     ...overrides,
   }
 }

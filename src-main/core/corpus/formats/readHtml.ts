@@ -1,6 +1,6 @@
 import { DomUtils, ElementType, parseDocument } from 'htmlparser2'
-import { decodeText, decodeWindows1252, type DecodedText } from './readText.js'
-import type { ExtractedBlock, ExtractedDocument, ExtractOptions, FormatReader, SourceBytes } from './types.js'
+import { decodeText, decodeWindows1252, wholeFileReader, type DecodedText } from './readText.js'
+import type { ExtractedBlock, FormatReader } from './types.js'
 
 type HtmlDocument = ReturnType<typeof parseDocument>
 type HtmlNode = HtmlDocument['children'][number]
@@ -68,13 +68,7 @@ export function htmlToBlocks(html: string, options: HtmlToBlocksOptions = {}): H
 }
 
 /** HTML files: decoded by their `<meta charset>` when they declare one, else detected like plain text. */
-export const readHtml: FormatReader = async function* (source: SourceBytes, options: ExtractOptions): AsyncGenerator<ExtractedDocument> {
-  options.signal?.throwIfAborted()
-  const { text, warnings } = decodeHtml(await source.readAll(), source.displayPath)
-  const { title, blocks } = htmlToBlocks(text)
-  if (blocks.length === 0) return
-  yield { locator: '', ...(title === undefined ? {} : { title }), blocks, ...(warnings.length > 0 ? { warnings } : {}) }
-}
+export const readHtml: FormatReader = wholeFileReader(decodeHtml, htmlToBlocks)
 
 /** Decodes HTML bytes: a BOM wins, then a charset declared in the first 2 KB, then plain-text detection. */
 export function decodeHtml(bytes: Uint8Array, displayPath: string): DecodedText {

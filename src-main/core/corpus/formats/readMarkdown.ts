@@ -1,8 +1,8 @@
 import { DomUtils, parseDocument } from 'htmlparser2'
 import { marked, type Token, type Tokens } from 'marked'
 import { htmlToBlocks } from './readHtml.js'
-import { decodeText } from './readText.js'
-import type { ExtractedBlock, ExtractedDocument, ExtractOptions, FormatReader, SourceBytes } from './types.js'
+import { decodeText, wholeFileReader } from './readText.js'
+import type { ExtractedBlock, FormatReader } from './types.js'
 
 export interface MarkdownText {
   title?: string
@@ -18,13 +18,7 @@ const FRONT_MATTER_TITLE = /^title[ \t]*:[ \t]*(.+?)[ \t]*$/m
 const CHARACTER_REFERENCE = /&(?:#\d+|#x[0-9a-f]+|[a-z][a-z0-9]*);/gi
 
 /** Markdown files: one document whose blocks are the sections between headings, as plain text. */
-export const readMarkdown: FormatReader = async function* (source: SourceBytes, options: ExtractOptions): AsyncGenerator<ExtractedDocument> {
-  options.signal?.throwIfAborted()
-  const { text, warnings } = decodeText(await source.readAll(), source.displayPath)
-  const { title, blocks } = markdownToBlocks(text)
-  if (blocks.length === 0) return
-  yield { locator: '', ...(title === undefined ? {} : { title }), blocks, ...(warnings.length > 0 ? { warnings } : {}) }
-}
+export const readMarkdown: FormatReader = wholeFileReader(decodeText, markdownToBlocks)
 
 /**
  * Markdown to plain text without its syntax: link and image targets dropped (their text kept), code kept

@@ -1,4 +1,4 @@
-import type { ExtractedDocument, ExtractOptions, FormatReader, SourceBytes } from './types.js'
+import type { ExtractedBlock, ExtractedDocument, ExtractOptions, FormatReader, SourceBytes } from './types.js'
 import { UnreadableFileError } from './UnreadableFileError.js'
 
 export interface DecodedText {
@@ -213,4 +213,18 @@ function utf8SequenceLength(bytes: Uint8Array, offset: number): number {
 
 function binaryContent(displayPath: string, evidence: string): UnreadableFileError {
   return new UnreadableFileError(displayPath, `binary content, not text (${evidence})`)
+}
+
+/**
+ * A reader for a format whose whole file is one document: decode the bytes (reporting what was odd), turn
+ * the text into blocks. Nothing is yielded when no block has text.
+ */
+export function wholeFileReader(decode: (bytes: Uint8Array, displayPath: string) => DecodedText, toBlocks: (text: string) => { title?: string; blocks: ExtractedBlock[] }): FormatReader {
+  return async function* (source: SourceBytes, options: ExtractOptions): AsyncGenerator<ExtractedDocument> {
+    options.signal?.throwIfAborted()
+    const { text, warnings } = decode(await source.readAll(), source.displayPath)
+    const { title, blocks } = toBlocks(text)
+    if (blocks.length === 0) return
+    yield { locator: '', ...(title === undefined ? {} : { title }), blocks, ...(warnings.length > 0 ? { warnings } : {}) }
+  }
 }

@@ -1,11 +1,14 @@
 import { join } from 'node:path'
 import type { ImportSummary } from '../../../shared/types/corpus.js'
 import { importCorpus } from '../../corpus/importCorpus.js'
-import { WorkerPreparer } from '../../corpus/SourcePreparer.js'
+import { PreparerPool, WorkerPreparer } from '../../corpus/SourcePreparer.js'
 import { tokenCounterForModel } from '../../corpus/tokenCounterForModel.js'
 import { openProjectDb } from '../../db/openProjectDb.js'
 import { PROJECT_DB_FILE } from '../../project/Project.js'
 import type { JobHandler } from '../JobContext.js'
+
+/** More preparation threads than this wait for the one writer anyway. */
+const MAX_PREPARER_THREADS = 4
 
 function formatMiB(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`
@@ -27,8 +30,14 @@ export const runImportJob: JobHandler<'import'> = async (context): Promise<Impor
       limits: maxFileMiB === undefined ? undefined : { maxFileBytes: maxFileMiB * 1024 * 1024 },
       signal: context.signal,
       log: context.log,
-      // Reading and chunking the next file in a second thread while this one writes.
-      startPreparer: context.startHelperWorker ? (config) => new WorkerPreparer(context.startHelperWorker!('corpusPreparer'), config) : undefined,
+      // Reading and chunking the next files in other threads while this one writes: one helper, more when the
+      // user allows more threads (a helper for every thread beyond the writer's, at most four).
+      startPreparer: context.startHelperWorker
+        ? (config) => {
+            const helpers = Math.max(1, Math.min(MAX_PREPARER_THREADS, context.threads - 1))
+            return new PreparerPool(Array.from({ length: helpers }, () => new WorkerPreparer(context.startHelperWorker!('corpusPreparer'), config)))
+          }
+        : undefined,
       onProgress: (p) => {
         if (p.phase === 'importing') {
           context.progress(p.bytesDone, Math.max(p.bytesTotal, 1), `${p.filesDone} of ${p.filesTotal} files · ${formatMiB(p.bytesDone)} of ${formatMiB(p.bytesTotal)} · ${p.chunks} chunks`)

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest'
 import { CorpusBrowser } from '../../../../src-main/core/corpus/CorpusBrowser.js'
 import { importCorpus, type ImportCorpusOptions } from '../../../../src-main/core/corpus/importCorpus.js'
 import { Project } from '../../../../src-main/core/project/Project.js'
-import { WorkerPreparer } from '../../../../src-main/core/corpus/SourcePreparer.js'
+import { PreparerPool, WorkerPreparer } from '../../../../src-main/core/corpus/SourcePreparer.js'
 import type { JobWorkerData } from '../../../../src-main/core/jobs/workerProtocol.js'
 import { sourceJobWorker } from '../../../../src-main/devbridge/sourceJobWorker.js'
 import type { ImportSummary } from '../../../../src-main/shared/types/corpus.js'
@@ -217,7 +217,7 @@ describe('importCorpus', () => {
     project.close()
   })
 
-  it('gives the same corpus when a worker thread prepares the files while this one writes', async () => {
+  it('gives the same corpus when worker threads prepare the files while this one writes', async () => {
     const root = await tempDir()
     await writeGoodFiles(root)
     await writeBadFiles(root)
@@ -229,7 +229,8 @@ describe('importCorpus', () => {
     const workerData: JobWorkerData = { role: 'corpusPreparer', workerScript, workerExecArgv: [] }
     const summary = await runImport(withWorker, [root], {
       settings: { chunkTokens: 64, overlapTokens: 16 },
-      startPreparer: (config) => new WorkerPreparer(new Worker(workerScript, { workerData }), config),
+      // Two workers taking files in turn: the import must still write them in walk order.
+      startPreparer: (config) => new PreparerPool([0, 1].map(() => new WorkerPreparer(new Worker(workerScript, { workerData }), config))),
     })
     expect(summary.failed.length).toBeGreaterThan(0)
     expect(corpusSnapshot(withWorker.db)).toEqual(corpusSnapshot(inThread.db))

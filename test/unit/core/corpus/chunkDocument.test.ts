@@ -3,6 +3,7 @@ import { chunkDocument, type ChunkingOptions, type TextChunk, type TokenCounter 
 import { estimateTokens } from '../../../../src-main/core/corpus/estimateTokens.js'
 import { cleanDocument, type CleanDocument } from '../../../../src-main/core/corpus/normalizeText.js'
 import { splitSentences, type TextUnit } from '../../../../src-main/core/corpus/splitSentences.js'
+import { randomStream } from '../../../../src-main/core/train/random.js'
 
 const countWords: TokenCounter = (text, start, end) => text.slice(start, end).match(/\S+/g)?.length ?? 0
 
@@ -11,17 +12,6 @@ const COUNTERS: [string, TokenCounter][] = [
   ['a word counter', countWords],
 ]
 
-/** mulberry32: a small seeded generator, so the generated documents are the same on every run. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const WORDS = ['river', 'stone', 'library', 'quietly', 'seventeen', 'lamp', 'over', 'a', 'the', 'north', 'garden', 'photosynthesis', 'is', 'blue', '42', 'and']
 
@@ -35,7 +25,7 @@ function sentence(random: () => number, words: number): string {
 
 /** A document of `blocks` pages, each a few paragraphs of sentences of 3–14 words. */
 function proseDocument(seed: number, blocks: number): CleanDocument {
-  const random = seededRandom(seed)
+  const random = randomStream(seed)
   const extracted = []
   for (let page = 1; page <= blocks; page++) {
     const paragraphs: string[] = []

@@ -1,17 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { estimateTokens } from '../../../../src-main/core/corpus/estimateTokens.js'
+import { randomStream } from '../../../../src-main/core/train/random.js'
 
-/** mulberry32: a small seeded generator, so the random cases are the same on every run. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 // Pieces of every kind the estimate distinguishes, including astral characters and lone surrogates' halves.
 const PIECES = ['a', 'Z', 'q', 'é', 'ж', '7', '0', ' ', '\t', '\n', '.', ',', '—', '你', 'こ', '한', '😀', '\uD83D', '\uDE00', '×', '“']
@@ -106,7 +96,7 @@ describe('estimateTokens', () => {
   })
 
   it('counts a range exactly as it counts the same slice', () => {
-    const random = seededRandom(42)
+    const random = randomStream(42)
     for (let trial = 0; trial < 300; trial++) {
       const text = randomText(random, 40)
       const a = Math.floor(random() * (text.length + 1))
@@ -118,7 +108,7 @@ describe('estimateTokens', () => {
   })
 
   it('never lowers the count when text is appended', () => {
-    const random = seededRandom(7)
+    const random = randomStream(7)
     for (let trial = 0; trial < 100; trial++) {
       const text = randomText(random, 60)
       let previous = 0

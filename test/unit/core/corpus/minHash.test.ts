@@ -1,17 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { estimateJaccard, lshBandingFor, lshBandKeys, MINHASH_SIZE, minHashSignature, SHINGLE_WORDS } from '../../../../src-main/core/corpus/minHash.js'
+import { randomStream } from '../../../../src-main/core/train/random.js'
 
-/** mulberry32: a small seeded generator, so the statistical checks are the same on every run. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 function randomWords(random: () => number, count: number): string[] {
   const words: string[] = []
@@ -62,7 +52,7 @@ function pairWithJaccard(random: () => number, target: number): { a: string[]; b
 
 describe('minHashSignature and estimateJaccard', () => {
   it('gives identical texts identical signatures', () => {
-    const words = randomWords(seededRandom(1), 200)
+    const words = randomWords(randomStream(1), 200)
     const a = signature(words)
     const b = signature([...words])
     expect(a).toBeInstanceOf(Uint32Array)
@@ -72,7 +62,7 @@ describe('minHashSignature and estimateJaccard', () => {
   })
 
   it('gives unrelated texts a similarity near 0', () => {
-    const random = seededRandom(2)
+    const random = randomStream(2)
     for (let trial = 0; trial < 5; trial++) {
       expect(estimateJaccard(signature(randomWords(random, 300)), signature(randomWords(random, 300)))).toBeLessThan(0.1)
     }
@@ -82,7 +72,7 @@ describe('minHashSignature and estimateJaccard', () => {
   // past ±0.12 (about 3σ; one of the seeded pairs here does): most pairs must be within 0.12, all within 0.16,
   // and the mean error (standard error about 0.018) within 0.05, which a biased estimator would miss.
   it.each([0.3, 0.6, 0.9])('estimates a true shingle Jaccard of %d within 0.12', (target) => {
-    const random = seededRandom(Math.round(target * 1000))
+    const random = randomStream(Math.round(target * 1000))
     const errors: number[] = []
     for (let trial = 0; trial < 5; trial++) {
       const { a, b, jaccard } = pairWithJaccard(random, target)
@@ -96,7 +86,7 @@ describe('minHashSignature and estimateJaccard', () => {
   })
 
   it('ranks pairs by similarity', () => {
-    const random = seededRandom(11)
+    const random = randomStream(11)
     const estimates = [0.2, 0.5, 0.8, 1].map((target) => {
       const { a, b } = target === 1 ? { a: randomWords(random, 300), b: [] } : pairWithJaccard(random, target)
       return estimateJaccard(signature(a), signature(b.length > 0 ? b : a))
@@ -137,9 +127,9 @@ describe('minHashSignature and estimateJaccard', () => {
   })
 
   it('does not let one text change the signature of the next', () => {
-    const words = randomWords(seededRandom(3), 50)
+    const words = randomWords(randomStream(3), 50)
     const before = Array.from(signature(words))
-    signature(randomWords(seededRandom(4), 10_000)) // grows the shared word buffer
+    signature(randomWords(randomStream(4), 10_000)) // grows the shared word buffer
     expect(Array.from(signature(words))).toEqual(before)
   })
 })
@@ -178,7 +168,7 @@ describe('lshBandKeys', () => {
   const banding = lshBandingFor(0.85)
 
   it('gives one safe-integer key per band, with the band number in the high part', () => {
-    const keys = lshBandKeys(signature(randomWords(seededRandom(5), 100)), banding)
+    const keys = lshBandKeys(signature(randomWords(randomStream(5), 100)), banding)
     expect(keys.length).toBe(banding.bands)
     keys.forEach((key, band) => {
       expect(Number.isSafeInteger(key)).toBe(true)
@@ -188,7 +178,7 @@ describe('lshBandKeys', () => {
   })
 
   it('gives equal signatures equal keys and unrelated ones none in common', () => {
-    const random = seededRandom(6)
+    const random = randomStream(6)
     const a = signature(randomWords(random, 200))
     expect(lshBandKeys(new Uint32Array(a), banding)).toEqual(lshBandKeys(a, banding))
     const other = lshBandKeys(signature(randomWords(random, 200)), banding)
@@ -197,7 +187,7 @@ describe('lshBandKeys', () => {
   })
 
   it('makes near-duplicates (Jaccard ≥ 0.9) share a key at threshold 0.85 in most trials', () => {
-    const random = seededRandom(85)
+    const random = randomStream(85)
     let found = 0
     for (let trial = 0; trial < 50; trial++) {
       const a = randomWords(random, 300)
