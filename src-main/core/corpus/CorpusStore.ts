@@ -210,6 +210,12 @@ export class CorpusStore {
     return Number(result.lastInsertRowid)
   }
 
+  /** Calls `visit` with every LSH band key and the hash of every active chunk (to fill the import's filters). */
+  forEachIndexedKey(visitBandKey: (key: number) => void, visitChunkHash: (hash: Buffer) => void): void {
+    for (const key of this.statements.allBandKeys.iterate() as Iterable<number>) visitBandKey(key)
+    for (const hash of this.statements.activeChunkHashes.iterate() as Iterable<Buffer>) visitChunkHash(hash)
+  }
+
   insertBandKeys(chunkId: number, bandKeys: readonly number[]): void {
     if (bandKeys.length === 0) return
     const values: number[] = []
@@ -233,8 +239,8 @@ export class CorpusStore {
   }
 
   /** Chunks elsewhere that are duplicates of this file's chunks, oldest first. */
-  chunkDependantsOfFile(fileId: number): { id: number; duplicateOf: number; minhash: Buffer | null }[] {
-    return this.statements.chunkDependantsOfFile.all(fileId, fileId) as { id: number; duplicateOf: number; minhash: Buffer | null }[]
+  chunkDependantsOfFile(fileId: number): { id: number; duplicateOf: number; textHash: Buffer; minhash: Buffer | null }[] {
+    return this.statements.chunkDependantsOfFile.all(fileId, fileId) as { id: number; duplicateOf: number; textHash: Buffer; minhash: Buffer | null }[]
   }
 
   setDocumentDuplicateOf(documentId: number, duplicateOf: number | null): void {
@@ -344,6 +350,8 @@ function prepareStatements(db: Database) {
       INSERT INTO documents (file_id, locator, title, text, text_sha256, char_count, token_count, segments_json, duplicate_of, kept_by_user)
       VALUES (@file_id, @locator, @title, @text, @text_sha256, @char_count, @token_count, @segments_json, @duplicate_of, @kept_by_user)`),
     setDocumentTokenCount: db.prepare('UPDATE documents SET token_count = ? WHERE id = ?'),
+    allBandKeys: db.prepare('SELECT band_key FROM chunk_lsh').pluck(),
+    activeChunkHashes: db.prepare('SELECT text_hash FROM chunks WHERE duplicate_of IS NULL').pluck(),
     activeChunkSignature: db.prepare('SELECT id, minhash FROM chunks WHERE id = ? AND duplicate_of IS NULL'),
     originalChunkWithHash: db.prepare('SELECT id FROM chunks WHERE text_hash = ? AND duplicate_of IS NULL ORDER BY id LIMIT 1'),
     insertChunk: db.prepare(`
@@ -355,7 +363,7 @@ function prepareStatements(db: Database) {
       SELECT id, duplicate_of AS duplicateOf FROM documents
       WHERE duplicate_of IN (SELECT id FROM documents WHERE file_id = ?) AND file_id != ? ORDER BY id`),
     chunkDependantsOfFile: db.prepare(`
-      SELECT c.id, c.duplicate_of AS duplicateOf, c.minhash FROM chunks c JOIN documents d ON d.id = c.document_id
+      SELECT c.id, c.duplicate_of AS duplicateOf, c.text_hash AS textHash, c.minhash FROM chunks c JOIN documents d ON d.id = c.document_id
       WHERE c.duplicate_of IN (SELECT c2.id FROM chunks c2 JOIN documents d2 ON d2.id = c2.document_id WHERE d2.file_id = ?)
         AND d.file_id != ? ORDER BY c.id`),
     setDocumentDuplicateOf: db.prepare('UPDATE documents SET duplicate_of = ? WHERE id = ?'),

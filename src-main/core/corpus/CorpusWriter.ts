@@ -1,6 +1,7 @@
 import type { CorpusWriteCounts } from '../../shared/types/corpus.js'
 import { createHash } from 'node:crypto'
 import type { CorpusStore } from './CorpusStore.js'
+import { hashKey, KeyFilter } from './KeyFilter.js'
 import { estimateJaccard, lshBandKeys, MINHASH_SIZE, minHashSignature } from './minHash.js'
 import type { TextSegment } from './normalizeText.js'
 import { CHUNK_HASH_BYTES, type ChunkPreparer, type PreparedChunks, type PreparedDocument } from './prepareDocuments.js'
@@ -33,6 +34,8 @@ const NOT_A_DUPLICATE: DuplicateDecision = { duplicateOf: null, duplicateKind: n
 export class CorpusWriter {
   private readonly store: CorpusStore
   private readonly preparer: ChunkPreparer
+  /** Filled on the first duplicate check, from what the database holds, then kept up to date. */
+  private filters: { bandKeys: KeyFilter; chunkHashes: KeyFilter } | null = null
 
   constructor(store: CorpusStore, preparer: ChunkPreparer) {
     this.store = store
@@ -96,7 +99,7 @@ export class CorpusWriter {
     const chunkDependants = this.store.chunkDependantsOfFile(fileId)
     const heirChunks = promoteHeirs(chunkDependants, (id, to) => this.store.setChunkDuplicateOf(id, to))
     for (const heir of chunkDependants) {
-      if (heirChunks.includes(heir.id) && heir.minhash !== null) this.store.insertBandKeys(heir.id, this.bandKeysOf(heir.minhash))
+      if (heirChunks.includes(heir.id)) this.index(heir.id, heir.textHash, heir.minhash === null ? [] : this.bandKeysOf(heir.minhash))
     }
     for (const chunk of this.store.indexedChunksOfFile(fileId)) this.store.deleteBandKeys(chunk.id, this.bandKeysOf(chunk.minhash))
     this.store.deleteDocumentsOfFile(fileId)
@@ -135,15 +138,36 @@ export class CorpusWriter {
       counts.tokens += chunk.tokenCount
       if (decision.duplicateKind === 'exact') counts.exactDuplicateChunks++
       else if (decision.duplicateKind === 'near') counts.nearDuplicateChunks++
-      else this.store.insertBandKeys(chunkId, bandKeys)
+      else this.index(chunkId, textHash, bandKeys)
     })
     return counts
   }
 
+  /** Makes an active chunk findable: its band keys in the LSH table, its hash and keys in the filters. */
+  private index(chunkId: number, textHash: Uint8Array, bandKeys: readonly number[]): void {
+    this.store.insertBandKeys(chunkId, bandKeys)
+    if (this.filters === null) return
+    this.filters.chunkHashes.add(hashKey(textHash))
+    for (const key of bandKeys) this.filters.bandKeys.add(key)
+  }
+
+  private keyFilters(): { bandKeys: KeyFilter; chunkHashes: KeyFilter } {
+    if (this.filters === null) {
+      const filters = { bandKeys: new KeyFilter(), chunkHashes: new KeyFilter(25) }
+      this.store.forEachIndexedKey(
+        (key) => filters.bandKeys.add(key),
+        (hash) => filters.chunkHashes.add(hashKey(hash)),
+      )
+      this.filters = filters
+    }
+    return this.filters
+  }
+
   private classify(textHash: Uint8Array, signature: Uint32Array | null, bandKeys: readonly number[]): DuplicateDecision {
-    const exact = this.store.originalChunkWithHash(textHash)
+    const filters = this.keyFilters()
+    const exact = filters.chunkHashes.mightContain(hashKey(textHash)) ? this.store.originalChunkWithHash(textHash) : null
     if (exact !== null) return { duplicateOf: exact, duplicateKind: 'exact', similarity: 1 }
-    if (signature === null) return NOT_A_DUPLICATE
+    if (signature === null || !bandKeys.some((key) => filters.bandKeys.mightContain(key))) return NOT_A_DUPLICATE
     let best: { id: number; similarity: number } | null = null
     for (const candidate of this.store.nearDuplicateCandidates(bandKeys)) {
       const other = new Uint32Array(candidate.minhash.buffer.slice(candidate.minhash.byteOffset, candidate.minhash.byteOffset + candidate.minhash.byteLength))
