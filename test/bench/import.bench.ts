@@ -1,5 +1,5 @@
 /**
- * `npm run bench:import [-- --quick]`: the corpus import on a generated corpus (≥ 200 MB in the full run):
+ * `npm run bench:import [-- --quick] [-- --near-dup-only]`: the corpus import on a generated corpus (≥ 200 MB in the full run):
  * end-to-end MB/s into a project database for plain text, HTML and PDF, near-duplicate detection in chunks/s
  * on ≥ 100k chunks, and peak RSS per phase, with the import run on a third and on all of the text corpus to
  * show that memory does not grow with the corpus.
@@ -140,7 +140,7 @@ async function runNearDupPhase(spec: Extract<PhaseSpec, { kind: 'nearDup' }>): P
           similarity: decision.similarity,
           keptByUser: false,
         })
-        if (decision.duplicateKind === null) store.insertBandKeys(chunkId, decision.bandKeys)
+        if (decision.duplicateKind === null) writer.index(chunkId, decision.textHash, decision.bandKeys)
         else if (decision.duplicateKind === 'near') nearFound++
         else exactFound++
         classifySeconds += (t1 - t0) / 1000
@@ -164,6 +164,10 @@ async function main(): Promise<void> {
   const quick = process.argv.includes('--quick')
   const preset = PRESETS[quick ? 'quick' : 'full']
   await withBenchRun('lectern-bench-import-', async ({ dir, log }) => {
+    if (process.argv.includes('--near-dup-only')) {
+      printNearDup(await forkPhase<PhaseSpec, NearDupPhaseResult>(import.meta.url, { kind: 'nearDup', projectDir: join(dir, 'project-neardup'), chunks: preset.nearDupChunks }))
+      return
+    }
     log(`generating the corpus (${quick ? 'quick' : 'full'} preset)`)
     const text = await writeTextCorpus(join(dir, 'corpus/text'), preset.textBytes, preset.textFileBytes, 1)
     const textThird = await writeTextCorpus(join(dir, 'corpus/text-third'), preset.textBytes / 3, preset.textFileBytes, 2)
@@ -208,18 +212,22 @@ async function main(): Promise<void> {
       `Peak RSS: ${mb(third.result.peakRssBytes, 0)} MB for ${mb(third.files.bytes, 0)} MB of text, ${mb(full.result.peakRssBytes, 0)} MB for ${mb(full.files.bytes, 0)} MB: ` +
         `${(full.result.peakRssBytes / third.result.peakRssBytes).toFixed(2)}× the memory for ${(full.files.bytes / third.files.bytes).toFixed(1)}× the corpus`,
     )
-    const classifyRate = nearDup.chunks / nearDup.classifySeconds
-    const totalRate = nearDup.chunks / (nearDup.classifySeconds + nearDup.writeSeconds)
-    console.log(
-      `\nNear-duplicate detection, ${nearDup.chunks} chunks of ~1,900 characters (10% lightly edited copies, 2% exact copies):\n` +
-        table([
-          ['stage', 'chunks/s', 'vs target'],
-          ['hash + MinHash + exact lookup + LSH candidates', classifyRate.toFixed(0), `${(classifyRate / NEAR_DUP_TARGET_CHUNKS_PER_S).toFixed(2)}×`],
-          ['… plus writing chunk rows and band keys', totalRate.toFixed(0), `${(totalRate / NEAR_DUP_TARGET_CHUNKS_PER_S).toFixed(2)}×`],
-        ]) +
-        `\nfound ${nearDup.nearFound} near and ${nearDup.exactFound} exact duplicates; peak RSS ${mb(nearDup.peakRssBytes, 0)} MB (the ${mb(nearDup.chunks * 1900 * 2, 0)} MB of generated texts included)`,
-    )
+    printNearDup(nearDup)
   })
+}
+
+function printNearDup(nearDup: NearDupPhaseResult): void {
+  const classifyRate = nearDup.chunks / nearDup.classifySeconds
+  const totalRate = nearDup.chunks / (nearDup.classifySeconds + nearDup.writeSeconds)
+  console.log(
+    `\nNear-duplicate detection, ${nearDup.chunks} chunks of ~1,900 characters (10% lightly edited copies, 2% exact copies):\n` +
+      table([
+        ['stage', 'chunks/s', 'vs target'],
+        ['hash + MinHash + exact lookup + LSH candidates', classifyRate.toFixed(0), `${(classifyRate / NEAR_DUP_TARGET_CHUNKS_PER_S).toFixed(2)}×`],
+        ['… plus writing chunk rows and band keys', totalRate.toFixed(0), `${(totalRate / NEAR_DUP_TARGET_CHUNKS_PER_S).toFixed(2)}×`],
+      ]) +
+      `\nfound ${nearDup.nearFound} near and ${nearDup.exactFound} exact duplicates; peak RSS ${mb(nearDup.peakRssBytes, 0)} MB (the ${mb(nearDup.chunks * 1900 * 2, 0)} MB of generated texts included)`,
+  )
 }
 
 const runPhaseHere = (spec: PhaseSpec): Promise<unknown> => (spec.kind === 'import' ? runImportPhase(spec) : runNearDupPhase(spec))

@@ -74,7 +74,7 @@ function toFileRow(row: RawFileRow): CorpusFileRow {
 }
 
 /** Page cache of an importing connection. */
-const IMPORT_CACHE_MIB = 128
+const IMPORT_CACHE_MIB = 32
 
 /** Every SQL statement of the corpus tables (migration 2), prepared once per connection. */
 export class CorpusStore {

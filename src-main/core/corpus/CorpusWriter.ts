@@ -143,8 +143,11 @@ export class CorpusWriter {
     return counts
   }
 
-  /** Makes an active chunk findable: its band keys in the LSH table, its hash and keys in the filters. */
-  private index(chunkId: number, textHash: Uint8Array, bandKeys: readonly number[]): void {
+  /**
+   * Makes an active chunk findable: its band keys in the LSH table, its hash and keys in the filters. Every
+   * chunk that becomes active must come through here, or later duplicates of it would go unnoticed.
+   */
+  index(chunkId: number, textHash: Uint8Array, bandKeys: readonly number[]): void {
     this.store.insertBandKeys(chunkId, bandKeys)
     if (this.filters === null) return
     this.filters.chunkHashes.add(hashKey(textHash))
