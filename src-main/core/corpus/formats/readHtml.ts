@@ -1,6 +1,7 @@
 import { DomUtils, ElementType, parseDocument } from 'htmlparser2'
 import { decodeText, decodeWindows1252, wholeFileReader, type DecodedText } from './readText.js'
 import type { ExtractedBlock, FormatReader } from './types.js'
+import { SectionBlocks } from './SectionBlocks.js'
 
 type HtmlDocument = ReturnType<typeof parseDocument>
 type HtmlNode = HtmlDocument['children'][number]
@@ -226,9 +227,7 @@ function collapseSpaces(text: string): string {
 class BlockWriter {
   /** Inside `<pre>`: text is kept verbatim, each newline ends a line, blank lines included. */
   preformatted = false
-  private readonly blocks: ExtractedBlock[] = []
-  private section: string | undefined
-  private paragraphs: string[] = []
+  private readonly sections = new SectionBlocks()
   private lines: string[] = []
   private line = ''
 
@@ -256,32 +255,22 @@ class BlockWriter {
     this.line = ''
     while (this.lines.length > 0 && this.lines[this.lines.length - 1] === '') this.lines.pop()
     while (this.lines.length > 0 && this.lines[0] === '') this.lines.shift()
-    if (this.lines.length > 0) this.paragraphs.push(this.lines.join('\n'))
+    if (this.lines.length > 0) this.sections.addParagraph(this.lines.join('\n'))
     this.lines = []
   }
 
   startSection(heading: string): void {
     this.paragraphBreak()
-    this.flushBlock()
-    this.section = heading || undefined
+    this.sections.startSection(heading)
   }
 
   finish(): ExtractedBlock[] {
     this.paragraphBreak()
-    this.flushBlock()
-    return this.blocks
+    return this.sections.finish()
   }
 
   private endLine(): void {
     this.lines.push(this.preformatted ? this.line.trimEnd() : this.line.trim())
     this.line = ''
-  }
-
-  private flushBlock(): void {
-    if (this.paragraphs.length === 0) return
-    const block: ExtractedBlock = { text: this.paragraphs.join('\n\n') }
-    if (this.section !== undefined) block.section = this.section
-    this.blocks.push(block)
-    this.paragraphs = []
   }
 }

@@ -3,6 +3,7 @@ import { marked, type Token, type Tokens } from 'marked'
 import { htmlToBlocks } from './readHtml.js'
 import { decodeText, wholeFileReader } from './readText.js'
 import type { ExtractedBlock, FormatReader } from './types.js'
+import { SectionBlocks } from './SectionBlocks.js'
 
 export interface MarkdownText {
   title?: string
@@ -40,35 +41,21 @@ export function markdownToBlocks(markdown: string): MarkdownText {
 
 class SectionWriter {
   firstHeading: string | undefined
-  private readonly blocks: ExtractedBlock[] = []
-  private section: string | undefined
-  private paragraphs: string[] = []
+  private readonly sections = new SectionBlocks()
 
   paragraph(text: string): void {
     const trimmed = text.replace(/^\n+|\s+$/g, '')
-    if (trimmed.trim() !== '') this.paragraphs.push(trimmed)
+    if (trimmed.trim() !== '') this.sections.addParagraph(trimmed)
   }
 
   heading(text: string, depth: number): void {
     if (this.firstHeading === undefined && text !== '') this.firstHeading = text
-    if (depth <= SECTION_HEADING_DEPTH) {
-      this.flushBlock()
-      this.section = text || undefined
-    }
+    if (depth <= SECTION_HEADING_DEPTH) this.sections.startSection(text)
     this.paragraph(text)
   }
 
   finish(): ExtractedBlock[] {
-    this.flushBlock()
-    return this.blocks
-  }
-
-  private flushBlock(): void {
-    if (this.paragraphs.length === 0) return
-    const block: ExtractedBlock = { text: this.paragraphs.join('\n\n') }
-    if (this.section !== undefined) block.section = this.section
-    this.blocks.push(block)
-    this.paragraphs = []
+    return this.sections.finish()
   }
 }
 
