@@ -197,7 +197,7 @@ class ImportRun {
       // Files handed out ahead of the one being written: enough to keep every preparer busy (each holds at most two batches of a few MB).
       while (pending.length > 2 * this.preparer.parallelism + 1) await this.writePending(pending.shift() as PendingFile)
     }
-    while (pending.length > 0) await this.writePending(pending.shift() as PendingFile)
+    await this.drain(pending)
     this.report({ currentPath: null }, true)
   }
 
