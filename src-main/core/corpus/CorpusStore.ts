@@ -143,10 +143,6 @@ export class CorpusStore {
     return (this.statements.unfinishedFiles.all() as RawFileRow[]).map(toFileRow)
   }
 
-  documentIdsOfFile(fileId: number): number[] {
-    return (this.statements.documentIdsOfFile.all(fileId) as { id: number }[]).map((r) => r.id)
-  }
-
   originalDocumentWithHash(textSha256: string): number | null {
     const row = this.statements.originalDocumentWithHash.get(textSha256) as { id: number } | undefined
     return row?.id ?? null
@@ -344,7 +340,6 @@ function prepareStatements(db: Database) {
     filesUnder: db.prepare("SELECT * FROM corpus_files WHERE path LIKE ? ESCAPE '\\' ORDER BY id"),
     deleteFile: db.prepare('DELETE FROM corpus_files WHERE id = ?'),
     unfinishedFiles: db.prepare("SELECT * FROM corpus_files WHERE status = 'importing' ORDER BY id"),
-    documentIdsOfFile: db.prepare('SELECT id FROM documents WHERE file_id = ? ORDER BY id'),
     originalDocumentWithHash: db.prepare('SELECT id FROM documents WHERE text_sha256 = ? AND duplicate_of IS NULL ORDER BY id LIMIT 1'),
     insertDocument: db.prepare(`
       INSERT INTO documents (file_id, locator, title, text, text_sha256, char_count, token_count, segments_json, duplicate_of, kept_by_user)

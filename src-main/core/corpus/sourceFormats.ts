@@ -44,5 +44,3 @@ export const READERS: Record<CorpusFormat, FormatReader> = {
 export function formatOfPath(path: string): CorpusFormat | 'zip' | null {
   return FORMAT_BY_EXTENSION[extname(path).toLowerCase()] ?? null
 }
-
-export const SUPPORTED_EXTENSIONS = Object.keys(FORMAT_BY_EXTENSION)
