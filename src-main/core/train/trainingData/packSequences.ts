@@ -33,6 +33,9 @@ export interface PackSequencesOptions {
  * There is no attention reset: a window may hold the end of one example and the start of the next, and the later
  * one can attend to the earlier one. That is the usual trade for packing; the EOS between them marks the border.
  *
+ * Examples from a built dataset carry the packed `sequence` they belong to; where that number changes, the stream
+ * moves to the next window border (padding at weight 0), so each packed sequence trains in a window of its own.
+ *
  * An example marked `keepWhole` (instruction data) that fits in a window but would straddle two is moved to the
  * start of the next window instead: the gap is padding at weight 0, so no response is trained without its prompt.
  *
@@ -50,8 +53,14 @@ export function packSequences(tokenized: readonly TokenizedExample[], seqLen: nu
   // [start, start + n) lies in one window when start and start + n − 1 do.
   const starts: number[] = []
   let streamTokens = 0
+  let previousSequence: number | undefined
   for (const example of tokenized) {
     const n = example.ids.length
+    // A built dataset's sequences were packed to fit one window each: start each at a window border.
+    if (example.sequence !== undefined && previousSequence !== undefined && example.sequence !== previousSequence && streamTokens % seqLen !== 0) {
+      streamTokens = (Math.floor(streamTokens / seqLen) + 1) * seqLen
+    }
+    if (example.sequence !== undefined) previousSequence = example.sequence
     const window = Math.floor(streamTokens / seqLen)
     if (example.keepWhole && n <= seqLen + 1 && n > 0 && streamTokens + n - 1 > window * seqLen + seqLen) streamTokens = (window + 1) * seqLen
     starts.push(streamTokens)

@@ -15,10 +15,14 @@ export interface ExampleSource {
  * - `completion` (`{"prompt": …, "response" | "completion": …}`): only the response (and the EOS after it) counts.
  * - `chat` (`{"messages": [{role, content}…]}`): only the assistant turns (and their end-of-turn) count.
  */
-export type TrainingExample =
+export type TrainingExample = (
   | { kind: 'text'; text: string; source?: ExampleSource }
   | { kind: 'completion'; prompt: string; response: string; source?: ExampleSource }
   | { kind: 'chat'; messages: ChatMessage[]; source?: ExampleSource }
+) & {
+  /** The packed sequence a built dataset put the example in (`lectern dataset`); a new value starts a new window. */
+  sequence?: number
+}
 
 export type TrainingExampleKind = TrainingExample['kind']
 
@@ -103,6 +107,11 @@ export async function readTrainingJsonlLines(lines: Iterable<string> | AsyncIter
       continue
     }
     parsed.source = { file, line: lineNumber }
+    const sequence = (value as Record<string, unknown>)['sequence']
+    if (sequence !== undefined) {
+      if (!Number.isSafeInteger(sequence) || (sequence as number) < 0) throw lineError(file, lineNumber, `\`sequence\` must be an integer ≥ 0, got ${describe(sequence)}`)
+      parsed.sequence = sequence as number
+    }
     examples.push(parsed)
     counts[parsed.kind]++
   }

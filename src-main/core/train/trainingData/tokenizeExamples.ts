@@ -14,6 +14,8 @@ export interface TokenizedExample {
    * fresh window when they would straddle one. Plain text may span windows.
    */
   keepWhole?: boolean
+  /** The example's packed sequence, from a built dataset: a change of value starts a new window. */
+  sequence?: number
 }
 
 /** The subset of Tokenizer used here. */
@@ -73,7 +75,9 @@ export function tokenizeExamples(examples: readonly TrainingExample[], tokenizer
     if (!weights.some((w) => w > 0)) {
       throw new LecternError('invalid_argument', `${where}: nothing to train on (no token of the example counts)`, example.source ? { file: example.source.file } : {})
     }
-    return example.kind === 'text' ? { ids, weights } : { ids, weights, keepWhole: true }
+    const tokenized: TokenizedExample = example.kind === 'text' ? { ids, weights } : { ids, weights, keepWhole: true }
+    if (example.sequence !== undefined) tokenized.sequence = example.sequence
+    return tokenized
   })
 }
 

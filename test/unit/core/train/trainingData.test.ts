@@ -365,6 +365,26 @@ describe('packSequences', () => {
     expect(packed.weightedTargets).toBe(2 + 2 + 3 + 5)
   })
 
+  it("starts each of a built dataset's packed sequences at a window border", () => {
+    const example = (from: number, n: number, sequence: number): TokenizedExample => ({ ids: Array.from({ length: n }, (_, i) => from + i), weights: new Array<number>(n).fill(1), sequence })
+    // T = 4. Sequence 0 holds two examples (3 tokens), sequence 1 one of 4, sequence 2 one of 2.
+    const packed = packSequences([example(10, 2, 0), example(20, 1, 0), example(30, 4, 1), example(40, 2, 2)], 4, { padId: 0 })
+    const windows = Array.from({ length: packed.sequenceCount }, (_, k) => [...packed.tokens.subarray(k * 5, (k + 1) * 5)])
+    expect(windows[0]).toEqual([10, 11, 20, 0, 30])
+    expect(windows[1]).toEqual([30, 31, 32, 33, 40])
+    expect(windows[2]).toEqual([40, 41, 0, 0, 0])
+    // The padding is never a target.
+    expect(packed.weightedTargets).toBe(2 + 1 + 4 + 2 - 1)
+  })
+
+  it('reads the packed sequence number of a line and refuses a malformed one', async () => {
+    const read = await readTrainingJsonlLines(['{"text": "a", "sequence": 3}'], 'data.jsonl')
+    expect(read.examples[0]).toMatchObject({ kind: 'text', text: 'a', sequence: 3 })
+    const error = await thrown(() => readTrainingJsonlLines(['{"text": "a", "sequence": -1}'], 'data.jsonl'))
+    expect(error.message).toContain('data.jsonl:1')
+    expect(error.message).toContain('sequence')
+  })
+
   it('refuses what it cannot pack', async () => {
     expect((await thrown(() => packSequences([], 8))).message).toContain('Nothing to train on')
     expect((await thrown(() => packSequences([{ ids: [1], weights: [1] }], 8))).message).toContain('at least 2')
