@@ -27,13 +27,20 @@ export interface GrowClustersOptions {
    * a seeded stream to stay reproducible); without it, seeds go in index order.
    */
   readonly random?: () => number
+  /**
+   * A group per document (the source document of a chunk): a cluster takes at most one member of each group, so a
+   * passage is extended with related text from elsewhere rather than with its own neighbouring chunks. Defaults to
+   * every document in a group of its own.
+   */
+  readonly groupOf?: ArrayLike<number>
 }
 
 /** Clusters as lists of document indices, seed first, then in order of joining; clusters in the order they were seeded. */
 export function growClusters(neighbours: NeighbourLists, tokenCounts: ArrayLike<number>, options: GrowClustersOptions = {}): number[][] {
-  const { similarityThreshold = 0.7, maxDocuments = Infinity, maxTokens = Infinity, tokenLimit = 'checkBefore', random } = options
+  const { similarityThreshold = 0.7, maxDocuments = Infinity, maxTokens = Infinity, tokenLimit = 'checkBefore', random, groupOf } = options
   const { rowCount, k, indices, similarities } = neighbours
   if (tokenCounts.length !== rowCount) throw new RangeError(`${tokenCounts.length} token counts for ${rowCount} documents`)
+  if (groupOf !== undefined && groupOf.length !== rowCount) throw new RangeError(`${groupOf.length} groups for ${rowCount} documents`)
   if (!(maxDocuments >= 1)) throw new RangeError(`maxDocuments must be at least 1; got ${maxDocuments}`)
   for (let i = 0; i < rowCount; i++) {
     const tokens = tokenCounts[i] ?? Number.NaN
@@ -46,16 +53,19 @@ export function growClusters(neighbours: NeighbourLists, tokenCounts: ArrayLike<
     if (used[seed]) continue
     used[seed] = 1
     const cluster = [seed]
+    const groups = new Set(groupOf === undefined ? [] : [groupOf[seed]])
     let totalTokens = tokenCounts[seed] ?? 0
     for (let rank = 0; rank < k && cluster.length < maxDocuments; rank++) {
       if (tokenLimit === 'checkBefore' && totalTokens >= maxTokens) break
       const candidate = indices[seed * k + rank] ?? -1
       if (candidate < 0 || (similarities[seed * k + rank] ?? -Infinity) < similarityThreshold) break
       if (used[candidate]) continue
+      if (groupOf !== undefined && groups.has(groupOf[candidate])) continue
       const candidateTokens = tokenCounts[candidate] ?? 0
       if (tokenLimit === 'neverExceed' && totalTokens + candidateTokens > maxTokens) continue
       used[candidate] = 1
       cluster.push(candidate)
+      if (groupOf !== undefined) groups.add(groupOf[candidate])
       totalTokens += candidateTokens
     }
     clusters.push(cluster)

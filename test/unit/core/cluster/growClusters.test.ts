@@ -86,6 +86,21 @@ describe('growClusters', () => {
     expect(clusters).toContainEqual([17])
   })
 
+  it('takes at most one member of each source group (chunks of one document never extend each other)', async () => {
+    const { neighbours, groupOf } = await separatedGroups()
+    // Ten "source documents" per topic: document i comes from source i % 50, so sources are topic-pure.
+    const sourceOf = Int32Array.from({ length: DOCUMENT_COUNT }, (_, i) => i % 50)
+    const clusters = growClusters(neighbours, new Array<number>(DOCUMENT_COUNT).fill(1), { groupOf: sourceOf })
+    expectPartition(clusters, DOCUMENT_COUNT)
+    for (const cluster of clusters) {
+      expect(new Set(cluster.map((d) => sourceOf[d])).size).toBe(cluster.length)
+      expect(new Set(cluster.map(groupOf)).size).toBe(1)
+    }
+    // Each topic has 10 sources with 4 chunks each: four clusters of 10 per topic.
+    expect(clusters.map((c) => c.length)).toEqual(new Array<number>(GROUP_COUNT * 4).fill(10))
+    expect(() => growClusters(neighbours, new Array<number>(DOCUMENT_COUNT).fill(1), { groupOf: [1, 2] })).toThrow(/2 groups for 200 documents/)
+  })
+
   it('leaves documents with no neighbour above the threshold as singletons', async () => {
     const { neighbours } = await separatedGroups()
     const clusters = growClusters(neighbours, new Array<number>(DOCUMENT_COUNT).fill(1), { similarityThreshold: 1.01 })
