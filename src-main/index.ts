@@ -34,6 +34,11 @@ async function startApp(): Promise<void> {
       const result = main ? await dialog.showOpenDialog(main.window, options) : await dialog.showOpenDialog(options)
       return result.canceled || result.filePaths.length === 0 ? null : result.filePaths
     },
+    chooseFile: async ({ title, extensions }) => {
+      const options: Electron.OpenDialogOptions = { title, properties: ['openFile'], filters: [{ name: extensions.join(', '), extensions }] }
+      const result = main ? await dialog.showOpenDialog(main.window, options) : await dialog.showOpenDialog(options)
+      return result.canceled ? null : (result.filePaths[0] ?? null)
+    },
   })
   // Handlers first, so the page never calls before they exist.
   wireIpc(ipcMain, createHandlers(services), services.events, {

@@ -3,7 +3,10 @@ import { LecternError, formatErrorLine, serializeError } from '../shared/errors.
 import { LECTERN_VERSION } from '../shared/version.js'
 import { UsageError, print, type CliCommand, type CliContext } from './CliContext.js'
 import { cancelCommand } from './commands/cancel.js'
+import { clusterCommand } from './commands/cluster.js'
+import { comprehendCommand } from './commands/comprehend.js'
 import { corpusCommand } from './commands/corpus.js'
+import { datasetCommand } from './commands/dataset.js'
 import { demoCommand } from './commands/demo.js'
 import { importCommand } from './commands/import.js'
 import { initCommand } from './commands/init.js'
@@ -14,7 +17,7 @@ import { resumeCommand } from './commands/resume.js'
 import { statusCommand } from './commands/status.js'
 import { trainCommand } from './commands/train.js'
 
-export const COMMANDS: readonly CliCommand[] = [initCommand, statusCommand, jobsCommand, jobCommand, cancelCommand, resumeCommand, demoCommand, modelCommand, importCommand, corpusCommand, trainCommand]
+export const COMMANDS: readonly CliCommand[] = [initCommand, statusCommand, jobsCommand, jobCommand, cancelCommand, resumeCommand, demoCommand, modelCommand, importCommand, corpusCommand, comprehendCommand, clusterCommand, datasetCommand, trainCommand]
 
 export function helpText(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length))

@@ -14,6 +14,8 @@ export interface ServicesOptions {
   chooseDirectory?: (options: { title?: string | undefined; defaultPath?: string | undefined }) => Promise<string | null>
   /** Native picker for files or folders to import; absent outside Electron. */
   chooseImportPaths?: (options: { folders: boolean }) => Promise<string[] | null>
+  /** Native picker for one file (a model, a JSONL); absent outside Electron. */
+  chooseFile?: (options: { title: string; extensions: string[] }) => Promise<string | null>
   /** Where warnings about the app's own files go. Defaults to `console.warn`. */
   warn?: (message: string) => void
 }
@@ -26,6 +28,7 @@ export interface Services {
   workspace: Workspace
   chooseDirectory: NonNullable<ServicesOptions['chooseDirectory']>
   chooseImportPaths: NonNullable<ServicesOptions['chooseImportPaths']>
+  chooseFile: NonNullable<ServicesOptions['chooseFile']>
   dispose(): Promise<void>
 }
 
@@ -55,6 +58,7 @@ export async function createServices(options: ServicesOptions): Promise<Services
     workspace,
     chooseDirectory: options.chooseDirectory ?? (() => Promise.resolve(null)),
     chooseImportPaths: options.chooseImportPaths ?? (() => Promise.resolve(null)),
+    chooseFile: options.chooseFile ?? (() => Promise.resolve(null)),
     dispose: () => workspace.dispose(),
   }
 }

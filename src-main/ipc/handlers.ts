@@ -1,7 +1,10 @@
 import { isApiMethod, type ApiHandlers, type ApiMethod, type ApiResponse } from '../shared/api.js'
 import { requestSchemas } from '../shared/apiSchemas.js'
 import { LecternError, serializeError } from '../shared/errors.js'
+import { listClusterPage } from '../core/cluster/listClusterPage.js'
+import { ComprehensionStore } from '../core/comprehension/ComprehensionStore.js'
 import { CorpusBrowser } from '../core/corpus/CorpusBrowser.js'
+import { readDatasetSummary } from '../core/dataset/datasetFiles.js'
 import { hardwareReport } from '../core/system/hardwareReport.js'
 import type { Services } from '../core/services.js'
 
@@ -9,6 +12,7 @@ import type { Services } from '../core/services.js'
 export function createHandlers(services: Services): ApiHandlers {
   const { workspace, settings, recents } = services
   const corpus = (): CorpusBrowser => new CorpusBrowser(workspace.project.db)
+  const comprehension = (): ComprehensionStore => new ComprehensionStore(workspace.project.db)
   return {
     getAppInfo: async () => services.appInfo,
     getHardwareReport: async () => hardwareReport(settings.get()),
@@ -37,6 +41,17 @@ export function createHandlers(services: Services): ApiHandlers {
     getChunk: async ({ chunkId }) => corpus().chunk(chunkId),
     restoreChunk: async ({ chunkId }) => corpus().restoreChunk(chunkId),
     restoreDocument: async ({ documentId }) => corpus().restoreDocument(documentId),
+    chooseFile: (request) => services.chooseFile(request),
+    getComprehensionTotals: async () => comprehension().totals(),
+    listQaPairs: async (request) => comprehension().listQaPairs(request),
+    updateQaPair: async ({ id, ...edit }) => {
+      const pair = comprehension().updateQaPair(id, edit)
+      if (pair === null) throw new LecternError('not_found', `There is no QA pair ${id}`)
+      return pair
+    },
+    rejectQaPairs: async (filter) => ({ rejected: comprehension().rejectMatching(filter) }),
+    listClusters: async ({ kind, offset, limit }) => listClusterPage(comprehension(), kind, offset ?? 0, limit ?? 20),
+    getDataset: () => readDatasetSummary(workspace.project.dir),
   }
 }
 

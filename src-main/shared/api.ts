@@ -7,6 +7,7 @@
  */
 import { deserializeError, type SerializedError } from './errors.js'
 import type { AppInfo, AppSettings, HardwareReport, SettingsPatch } from './types/app.js'
+import type { ClusterInfo, ClusterRunInfo, ComprehensionTotals, DatasetSummary, QaPairInfo, QaRejectReason } from './types/comprehension.js'
 import type { ChunkDetail, ChunkInfo, ChunkPage, CorpusFilePage, CorpusFileStatus, DocumentInfo, ImportParamsInput } from './types/corpus.js'
 import type { JobDetail, JobLogLine, JobRequest, JobSummary } from './types/jobs.js'
 import type { ProjectSummary, RecentProject } from './types/project.js'
@@ -45,6 +46,28 @@ export interface Api {
   restoreChunk(request: { chunkId: number }): Promise<ChunkInfo>
   /** Puts a document set aside as an exact duplicate back into use (it is chunked). */
   restoreDocument(request: { documentId: number }): Promise<{ chunks: number }>
+
+  /** Native picker for one file (a .gguf model, a .jsonl); resolves null when the user cancels or no picker exists. */
+  chooseFile(request: { title: string; extensions: string[] }): Promise<string | null>
+  getComprehensionTotals(): Promise<ComprehensionTotals>
+  listQaPairs(request: QaPairListRequest): Promise<{ total: number; pairs: QaPairInfo[] }>
+  /** Edits a pair's text or accepts/rejects it; the user's decision sticks until the chunk is regenerated. */
+  updateQaPair(request: { id: number; question?: string | undefined; answer?: string | undefined; status?: 'accepted' | 'rejected' | undefined }): Promise<QaPairInfo>
+  /** Rejects every accepted pair matching the filter. */
+  rejectQaPairs(request: { search?: string | undefined; reason?: QaRejectReason | undefined }): Promise<{ rejected: number }>
+  listClusters(request: { kind: 'extend' | 'kmeans'; offset?: number | undefined; limit?: number | undefined }): Promise<{ run: ClusterRunInfo | null; total: number; clusters: ClusterInfo[] }>
+  /** The project's built dataset, or null before the first build. */
+  getDataset(): Promise<DatasetSummary | null>
+}
+
+export interface QaPairListRequest {
+  search?: string | undefined
+  status?: 'accepted' | 'rejected' | undefined
+  reason?: QaRejectReason | undefined
+  sort?: 'chunk' | 'question' | 'answerLength' | undefined
+  descending?: boolean | undefined
+  offset?: number | undefined
+  limit?: number | undefined
 }
 
 /** Events pushed from main to clients; names follow the `on[A-Z]…` rule. */
@@ -85,6 +108,13 @@ const methodNames = {
   getChunk: true,
   restoreChunk: true,
   restoreDocument: true,
+  chooseFile: true,
+  getComprehensionTotals: true,
+  listQaPairs: true,
+  updateQaPair: true,
+  rejectQaPairs: true,
+  listClusters: true,
+  getDataset: true,
 } satisfies Record<ApiMethod, true>
 
 export const API_METHODS = Object.keys(methodNames) as ApiMethod[]

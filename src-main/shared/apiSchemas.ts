@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import type { ApiMethod, ApiRequest } from './api.js'
 import { settingsPatchSchema } from './types/app.js'
+import { QA_REJECT_REASONS } from './types/comprehension.js'
 import { CORPUS_FILE_STATUSES, importParamsSchema } from './types/corpus.js'
 import { jobRequestSchema } from './types/jobs.js'
 
@@ -10,6 +11,7 @@ const jobId = z.string().min(1).max(64)
 const rowId = z.number().int().min(1)
 const pageOffset = z.number().int().min(0).optional()
 const pageLimit = z.number().int().min(1).max(1000).optional()
+const qaStatus = z.enum(['accepted', 'rejected'])
 
 export const requestSchemas = {
   getAppInfo: noRequest,
@@ -36,4 +38,26 @@ export const requestSchemas = {
   getChunk: z.object({ chunkId: rowId }).strict(),
   restoreChunk: z.object({ chunkId: rowId }).strict(),
   restoreDocument: z.object({ documentId: rowId }).strict(),
+  chooseFile: z.object({ title: z.string().min(1).max(200), extensions: z.array(z.string().regex(/^[a-z0-9]{1,10}$/)).min(1).max(10) }).strict(),
+  getComprehensionTotals: noRequest,
+  listQaPairs: z
+    .object({
+      search: z.string().max(500).optional(),
+      status: qaStatus.optional(),
+      reason: z.enum(QA_REJECT_REASONS).optional(),
+      sort: z.enum(['chunk', 'question', 'answerLength']).optional(),
+      descending: z.boolean().optional(),
+      offset: pageOffset,
+      limit: pageLimit,
+    })
+    .strict(),
+  updateQaPair: z
+    .object({ id: rowId, question: z.string().trim().min(1).max(10_000).optional(), answer: z.string().trim().min(1).max(20_000).optional(), status: qaStatus.optional() })
+    .strict(),
+  rejectQaPairs: z
+    .object({ search: z.string().min(1).max(500).optional(), reason: z.enum(QA_REJECT_REASONS).optional() })
+    .strict()
+    .refine((r) => r.search !== undefined || r.reason !== undefined, 'give a search text or a reason, so not every pair is rejected'),
+  listClusters: z.object({ kind: z.enum(['extend', 'kmeans']), offset: pageOffset, limit: pageLimit }).strict(),
+  getDataset: noRequest,
 } satisfies { [M in ApiMethod]: z.ZodType<unknown, ApiRequest<M>> }

@@ -1,8 +1,8 @@
 import { resolve } from 'node:path'
 import { importParamsSchema, type ImportParams, type ImportSummary } from '../../shared/types/corpus.js'
 import { parseIntegerOption, print, requireDir, UsageError, withProject, type CliCommand, type CliContext } from '../CliContext.js'
+import { runProjectJob, validatedParams } from '../runProjectJob.js'
 import { table } from '../format.js'
-import { runJobInForeground } from '../runJobInForeground.js'
 
 const USAGE = [
   'lectern import <dir> <path...> [--chunk-tokens N] [--overlap N] [--near-dup 0.85]',
@@ -29,13 +29,7 @@ function importParamsFromOptions(paths: string[], values: Record<string, string 
     textField: typeof textField === 'string' ? textField : undefined,
     maxFileMiB: parseIntegerOption(values['max-file-mb'], 'max-file-mb', 1, 65_536),
   }
-  const parsed = importParamsSchema.safeParse(Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)))
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!
-    const option = { chunkTokens: 'chunk-tokens', overlapTokens: 'overlap', nearDuplicateThreshold: 'near-dup' }[String(issue.path[0])] ?? String(issue.path[0])
-    throw new UsageError(`--${option}: ${issue.message}`)
-  }
-  return parsed.data
+  return validatedParams(importParamsSchema, input, { chunkTokens: 'chunk-tokens', overlapTokens: 'overlap', nearDuplicateThreshold: 'near-dup' })
 }
 
 export function printImportSummary(context: CliContext, summary: ImportSummary): void {
@@ -73,18 +67,6 @@ export const importCommand: CliCommand = {
   async run(positionals, values, context) {
     const dir = requireDir(positionals, this.usage)
     const params = importParamsFromOptions(positionals.slice(1), values)
-    const json = values['json'] === true
-    const threads = parseIntegerOption(values['threads'], 'threads', 1, 512)
-    return withProject(dir, async (project) => {
-      let jobId = ''
-      const code = await runJobInForeground(project, context, { json, threads }, (queue) => {
-        const job = queue.enqueue({ kind: 'import', params })
-        jobId = job.id
-        return job
-      })
-      const result = project.jobs.detail(jobId).result as ImportSummary | null
-      if (!json && code === 0 && result) printImportSummary(context, result)
-      return code
-    })
+    return withProject(dir, (project) => runProjectJob<ImportSummary>(project, context, values, { kind: 'import', params }, (summary) => printImportSummary(context, summary)))
   },
 }

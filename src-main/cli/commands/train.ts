@@ -3,7 +3,7 @@ import { LecternError } from '../../shared/errors.js'
 import { ADAPTER_TARGET_NAMES, TRAIN_DEVICES, trainParamsSchema, type TrainParamsInput } from '../../shared/types/train.js'
 import { trainRunDir, trainRunId } from '../../core/jobs/handlers/trainJob.js'
 import { ADAPTER_FILE, prepareTrainRun, resolveTrainSettings } from '../../core/train/trainRun.js'
-import { parseIntegerOption, print, requireDir, UsageError, withProject, type CliCommand } from '../CliContext.js'
+import { oneOf, parseIntegerOption, parseNumberOption, print, requireDir, UsageError, withProject, type CliCommand } from '../CliContext.js'
 import { runJobInForeground } from '../runJobInForeground.js'
 
 const USAGE = [
@@ -15,13 +15,6 @@ const USAGE = [
   '   or: lectern train <dir> --resume <run> [--threads N] [--json]',
 ].join('\n')
 
-function parseNumberOption(value: string | boolean | undefined, name: string): number | undefined {
-  if (value === undefined) return undefined
-  const n = Number(value)
-  if (typeof value !== 'string' || value.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${name} must be a number`)
-  return n
-}
-
 function parseTargets(value: string | boolean | undefined): TrainParamsInput['targets'] {
   if (value === undefined) return undefined
   if (typeof value !== 'string') throw new UsageError('--targets needs a list such as q,v')
@@ -32,11 +25,6 @@ function parseTargets(value: string | boolean | undefined): TrainParamsInput['ta
   return targets as TrainParamsInput['targets']
 }
 
-function oneOf<T extends string>(value: string | boolean | undefined, name: string, allowed: readonly T[]): T | undefined {
-  if (value === undefined) return undefined
-  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) throw new UsageError(`--${name} must be one of ${allowed.join(', ')}`)
-  return value as T
-}
 
 /** The run's settings from the command line, checked by the same schema the job system uses. */
 function trainParamsFromOptions(values: Record<string, string | boolean | undefined>) {

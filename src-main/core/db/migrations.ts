@@ -125,6 +125,73 @@ export const MIGRATIONS: readonly Migration[] = [
       `)
     },
   },
+  {
+    version: 3,
+    description: 'reading comprehension: mined RC texts, generated QA pairs and their outcomes, chunk embeddings, clusters',
+    up(db) {
+      db.exec(`
+        CREATE TABLE rc_texts (
+          chunk_id INTEGER PRIMARY KEY REFERENCES chunks (id) ON DELETE CASCADE,
+          seed INTEGER NOT NULL,
+          text TEXT NOT NULL,
+          task_count INTEGER NOT NULL,
+          tasks_json TEXT NOT NULL
+        );
+        CREATE TABLE qa_generations (
+          chunk_id INTEGER PRIMARY KEY REFERENCES chunks (id) ON DELETE CASCADE,
+          generator TEXT NOT NULL,
+          status TEXT NOT NULL CHECK (status IN ('ok', 'unparsable', 'timeout', 'error')),
+          raw_output TEXT NOT NULL,
+          error TEXT,
+          prompt_tokens INTEGER NOT NULL,
+          output_tokens INTEGER NOT NULL,
+          elapsed_ms INTEGER NOT NULL,
+          created_at_ms INTEGER NOT NULL
+        );
+        CREATE INDEX qa_generations_by_status ON qa_generations (status);
+        CREATE TABLE qa_pairs (
+          id INTEGER PRIMARY KEY,
+          chunk_id INTEGER NOT NULL REFERENCES chunks (id) ON DELETE CASCADE,
+          document_id INTEGER NOT NULL REFERENCES documents (id) ON DELETE CASCADE,
+          ordinal INTEGER NOT NULL,
+          question TEXT NOT NULL,
+          answer TEXT NOT NULL,
+          status TEXT NOT NULL CHECK (status IN ('accepted', 'rejected')),
+          reject_reason TEXT,
+          reject_detail TEXT,
+          decided_by TEXT NOT NULL CHECK (decided_by IN ('filter', 'user')),
+          edited INTEGER NOT NULL DEFAULT 0,
+          UNIQUE (chunk_id, ordinal)
+        );
+        CREATE INDEX qa_pairs_by_document ON qa_pairs (document_id);
+        CREATE INDEX qa_pairs_by_status ON qa_pairs (status, reject_reason);
+        CREATE TABLE chunk_embeddings (
+          chunk_id INTEGER PRIMARY KEY REFERENCES chunks (id) ON DELETE CASCADE,
+          embedder TEXT NOT NULL,
+          dimension INTEGER NOT NULL,
+          vector BLOB NOT NULL
+        );
+        CREATE TABLE cluster_runs (
+          id INTEGER PRIMARY KEY,
+          kind TEXT NOT NULL CHECK (kind IN ('extend', 'kmeans')),
+          embedder TEXT NOT NULL,
+          params_json TEXT NOT NULL,
+          members INTEGER NOT NULL,
+          clusters INTEGER NOT NULL,
+          created_at_ms INTEGER NOT NULL
+        );
+        CREATE TABLE cluster_members (
+          run_id INTEGER NOT NULL REFERENCES cluster_runs (id) ON DELETE CASCADE,
+          chunk_id INTEGER NOT NULL REFERENCES chunks (id) ON DELETE CASCADE,
+          cluster INTEGER NOT NULL,
+          position INTEGER NOT NULL,
+          similarity REAL NOT NULL,
+          PRIMARY KEY (run_id, chunk_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX cluster_members_by_cluster ON cluster_members (run_id, cluster, position);
+      `)
+    },
+  },
 ]
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.at(-1)?.version ?? 0

@@ -4,6 +4,7 @@ import type { Database } from 'better-sqlite3'
 import { LecternError } from '../../shared/errors.js'
 import type { ProjectSummary } from '../../shared/types/project.js'
 import { LECTERN_VERSION } from '../../shared/version.js'
+import { ComprehensionStore } from '../comprehension/ComprehensionStore.js'
 import { CorpusStore } from '../corpus/CorpusStore.js'
 import { openProjectDb } from '../db/openProjectDb.js'
 import { JobStore } from '../jobs/JobStore.js'
@@ -88,6 +89,7 @@ export class Project {
       dbSizeBytes: sizes.reduce((a, b) => a + b, 0),
       jobCounts: this.jobs.countsByState(),
       corpus: this.corpus?.totals() ?? null,
+      comprehension: (this.db.pragma('user_version', { simple: true }) as number) >= 3 ? new ComprehensionStore(this.db).totals() : null,
     }
   }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { clusterParamsSchema, comprehendParamsSchema, datasetParamsSchema } from './comprehension.js'
 import { importParamsSchema } from './corpus.js'
 import { trainParamsSchema } from './train.js'
 
@@ -28,6 +29,9 @@ export const jobParamSchemas = {
     .strict(),
   train: trainParamsSchema,
   import: importParamsSchema,
+  comprehend: comprehendParamsSchema,
+  cluster: clusterParamsSchema,
+  dataset: datasetParamsSchema,
 }
 
 export type JobKind = keyof typeof jobParamSchemas
@@ -39,6 +43,10 @@ export const jobLabels: { [K in JobKind]: (params: JobParams<K>) => string } = {
   demo: ({ steps }) => `Demo job (${steps} steps)`,
   import: ({ paths }) => `Import ${paths.length === 1 ? lastPathPart(paths[0] as string) : `${paths.length} paths`}`,
   train: ({ method, rank, base }) => `Train ${method === 'mora' ? 'MoRA' : 'LoRA'} rank ${rank} on ${lastPathPart(base)}`,
+  comprehend: ({ mode, generator, endpoint, preview }) =>
+    `${preview === null ? '' : 'Preview: '}${mode === 'regex' ? 'Mine reading comprehension' : `Generate questions with ${endpoint ?? lastPathPart(generator ?? '')}`}`,
+  cluster: ({ embedder }) => (embedder === null ? 'Cluster the corpus' : `Embed and cluster with ${lastPathPart(embedder)}`),
+  dataset: ({ seqLen, mix }) => `Build the dataset (${seqLen}-token sequences${mix === null ? '' : `, mixed with ${lastPathPart(mix)}`})`,
 }
 
 function lastPathPart(path: string): string {
@@ -49,6 +57,9 @@ export const jobRequestSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('demo'), params: jobParamSchemas.demo.prefault({}) }).strict(),
   z.object({ kind: z.literal('train'), params: jobParamSchemas.train }).strict(),
   z.object({ kind: z.literal('import'), params: jobParamSchemas.import }).strict(),
+  z.object({ kind: z.literal('comprehend'), params: jobParamSchemas.comprehend }).strict(),
+  z.object({ kind: z.literal('cluster'), params: jobParamSchemas.cluster.prefault({}) }).strict(),
+  z.object({ kind: z.literal('dataset'), params: jobParamSchemas.dataset.prefault({}) }).strict(),
 ])
 export type JobRequest = z.input<typeof jobRequestSchema>
 

@@ -1,3 +1,4 @@
+import type { ComprehensionTotals } from './comprehension.js'
 import type { CorpusTotals } from './corpus.js'
 import type { JobState } from './jobs.js'
 
@@ -14,6 +15,8 @@ export interface ProjectSummary {
   jobCounts: Record<JobState, number>
   /** Null only for an old project opened read-only (its corpus tables do not exist yet). */
   corpus: CorpusTotals | null
+  /** Null only for an old project opened read-only (schema < 3). */
+  comprehension: ComprehensionTotals | null
 }
 
 export interface RecentProject {

@@ -1,5 +1,8 @@
 import type { JobKind } from '../../../shared/types/jobs.js'
 import type { JobHandler } from '../JobContext.js'
+import { runClusterJob } from './clusterJob.js'
+import { runComprehendJob } from './comprehendJob.js'
+import { runDatasetJob } from './datasetJob.js'
 import { runDemoJob } from './demoJob.js'
 import { runImportJob } from './importJob.js'
 import { runTrainJob } from './trainJob.js'
@@ -9,4 +12,7 @@ export const JOB_HANDLERS: { [K in JobKind]: JobHandler<K> } = {
   demo: runDemoJob,
   train: runTrainJob,
   import: runImportJob,
+  comprehend: runComprehendJob,
+  cluster: runClusterJob,
+  dataset: runDatasetJob,
 }
