@@ -36,6 +36,7 @@ export function makeProject(overrides: Partial<ProjectSummary> = {}): ProjectSum
     dbSizeBytes: 4096,
     jobCounts: { queued: 0, running: 0, succeeded: 0, failed: 0, cancelled: 0, interrupted: 0 },
     corpus: makeCorpusTotals(),
+    comprehension: null,
     ...overrides,
   }
 }
