@@ -5,7 +5,7 @@
  */
 import { randomStream } from '../train/random.js'
 import { growClusters, type GrowClustersOptions } from './growClusters.js'
-import { findNearestNeighbours } from './nearestNeighbours.js'
+import { findNearestNeighbours, type NeighbourEngine } from './nearestNeighbours.js'
 
 export interface ClusterDocumentsOptions extends Omit<GrowClustersOptions, 'random'> {
   /** Seeds the order in which documents become cluster seeds. Defaults to `0`. */
@@ -18,6 +18,10 @@ export interface ClusterDocumentsOptions extends Omit<GrowClustersOptions, 'rand
   readonly neighbourCount?: number
   /** Query rows per block of the neighbour search. Defaults to `findNearestNeighbours`'s. */
   readonly blockRows?: number
+  /** See `findNearestNeighbours`. Defaults to `'auto'`. */
+  readonly engine?: NeighbourEngine
+  /** Compute threads of the neighbour search's ORT session. Defaults to `1`. */
+  readonly threads?: number
   readonly signal?: AbortSignal
   /** Called as the neighbour search (nearly all of the time) finishes each block of rows. */
   readonly onProgress?: (rowsDone: number, rowsTotal: number) => void
@@ -39,14 +43,14 @@ export async function clusterDocuments(
   tokenCounts: ArrayLike<number>,
   options: ClusterDocumentsOptions = {},
 ): Promise<DocumentCluster[]> {
-  const { seed = 0, neighbourCount, blockRows, signal, onProgress, ...growOptions } = options
+  const { seed = 0, neighbourCount, blockRows, engine, threads, signal, onProgress, ...growOptions } = options
   if (!Number.isInteger(dimension) || dimension < 1) throw new RangeError(`dimension must be a positive integer; got ${dimension}`)
   const rowCount = Math.floor(vectors.length / dimension)
   // Checked here as well as in growClusters, so that a mismatch fails before the long neighbour search.
   if (tokenCounts.length !== rowCount) throw new RangeError(`${tokenCounts.length} token counts for ${rowCount} documents`)
   const maxDocuments = growOptions.maxDocuments ?? Infinity
   const k = Math.max(1, neighbourCount ?? Math.min(rowCount - 1, 4 * (Number.isFinite(maxDocuments) ? maxDocuments : 64) + 8))
-  const neighbours = await findNearestNeighbours(vectors, dimension, { k, signal, onProgress, ...(blockRows === undefined ? {} : { blockRows }) })
+  const neighbours = await findNearestNeighbours(vectors, dimension, { k, signal, onProgress, ...(blockRows === undefined ? {} : { blockRows }), ...(engine === undefined ? {} : { engine }), ...(threads === undefined ? {} : { threads }) })
   signal?.throwIfAborted()
   const clusters = growClusters(neighbours, tokenCounts, { ...growOptions, random: randomStream(seed, 'clusterSeedOrder') })
   return clusters.map((documents) => {

@@ -96,6 +96,7 @@ export const runClusterJob: JobHandler<'cluster'> = async (context): Promise<Clu
       maxTokens: params.maxTokens,
       seed: params.seed,
       groupOf: embeddings.documentIds,
+      threads: context.threads,
       // A seed's own document's chunks are skipped, so its list needs room for them too.
       neighbourCount: Math.min(rows - 1, 4 * params.maxDocs + 8 + Math.min(mostChunks, 256)),
       signal: context.signal,

@@ -46,10 +46,12 @@ describe('findNearestNeighbours', () => {
     { rowCount: 97, dimension: 16, k: 10, blockRows: 32 },
     { rowCount: 97, dimension: 16, k: 1, blockRows: 512 },
     { rowCount: 40, dimension: 3, k: 39, blockRows: 13 },
+    { rowCount: 50, dimension: 7, k: 6, blockRows: 9 },
+    { rowCount: 120, dimension: 384, k: 8, blockRows: 50 },
   ]
-  it.each(cases)('equals brute force (n=$rowCount, d=$dimension, k=$k, blockRows=$blockRows)', async ({ rowCount, dimension, k, blockRows }) => {
+  it.each(cases)('the JS engine equals brute force (n=$rowCount, d=$dimension, k=$k, blockRows=$blockRows)', async ({ rowCount, dimension, k, blockRows }) => {
     const vectors = randomUnitRows(rowCount * 31 + k, rowCount, dimension)
-    const lists = await findNearestNeighbours(vectors, dimension, { k, blockRows })
+    const lists = await findNearestNeighbours(vectors, dimension, { k, blockRows, engine: 'js' })
     const expected = bruteForce(vectors, dimension, k)
     expect(lists.rowCount).toBe(rowCount)
     for (let row = 0; row < rowCount; row++) {
