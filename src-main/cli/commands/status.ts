@@ -1,3 +1,4 @@
+import type { ComprehensionTotals } from '../../shared/types/comprehension.js'
 import type { CorpusTotals } from '../../shared/types/corpus.js'
 import { JOB_STATES } from '../../shared/types/jobs.js'
 import { print, printJson, requireDir, withProject, type CliCommand } from '../CliContext.js'
@@ -14,13 +15,24 @@ function corpusRows(corpus: CorpusTotals | null): string[][] {
   ]
 }
 
+function comprehensionRows(totals: ComprehensionTotals | null): string[][] {
+  if (totals === null || totals.activeChunks === 0) return []
+  const generated = Object.values(totals.generations).reduce((a, b) => a + b, 0)
+  const failed = totals.generations.timeout + totals.generations.error + totals.generations.unparsable
+  return [
+    ['Mined RC', `${totals.rcChunks} of ${totals.activeChunks} chunks, ${formatCount(totals.rcTasks)} tasks`],
+    ['Generated QA', `${generated} of ${totals.activeChunks} chunks (${failed} failed): ${formatCount(totals.acceptedPairs)} pairs kept, ${formatCount(totals.rejectedPairs)} rejected`],
+    ['Clusters', totals.clusters === null ? `none (${totals.embeddedChunks} chunks embedded)` : `${totals.clusters.clusters} over ${totals.clusters.members} chunks, ${totals.clusters.multiMember} with several`],
+  ]
+}
+
 function formatCount(n: number): string {
   return n.toLocaleString('en-US')
 }
 
 export const statusCommand: CliCommand = {
   name: 'status',
-  summary: 'Describe a project: name, database, jobs, corpus totals',
+  summary: 'Describe a project: name, database, jobs, corpus and comprehension totals',
   usage: 'lectern status <dir> [--json]',
   options: { json: { type: 'boolean' } },
   async run(positionals, values, context) {
@@ -40,6 +52,7 @@ export const statusCommand: CliCommand = {
           ['Created', `${formatTime(summary.createdAtMs)} by Lectern ${summary.createdByVersion}`],
           ['Jobs', jobs.length ? jobs.join(', ') : 'none'],
           ...corpusRows(summary.corpus),
+          ...comprehensionRows(summary.comprehension),
         ]),
       )
       if (summary.jobCounts.interrupted > 0) print(context, `\nInterrupted jobs can be continued: lectern jobs ${summary.dir}`)

@@ -85,6 +85,8 @@ describe('lectern comprehend, cluster and dataset on a real project', () => {
 
     const text = await runCliProcess(['comprehend', project, '--mode', 'regex'])
     expect(text.stdout).toMatch(/Mined\s+0 tasks from 0 chunks; 0 chunks left/)
+    const status = await runCliProcess(['status', project])
+    expect(status.stdout).toMatch(new RegExp(`Mined RC\\s+${chunks} of ${chunks} chunks`))
   })
 
   it('generates QA pairs with a tiny GGUF: every output parses into the schema, every pair keeps its chunk', async () => {
