@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, expect, it } from 'vitest'
+import { LATEST_SCHEMA_VERSION } from '../../../src-main/core/db/migrations.js'
 import { demoDigestAfter } from '../../../src-main/core/jobs/handlers/demoJob.js'
 import { Project } from '../../../src-main/core/project/Project.js'
 import type { ProjectSummary } from '../../../src-main/shared/types/project.js'
@@ -32,7 +33,7 @@ describe('lectern CLI (built)', () => {
     const status = await runCliProcess(['status', dir, '--json'])
     expect(status.code).toBe(0)
     const summary = JSON.parse(status.stdout) as ProjectSummary
-    expect(summary).toMatchObject({ dir, name: 'Legal', schemaVersion: 2, dbPath: join(dir, 'project.db') })
+    expect(summary).toMatchObject({ dir, name: 'Legal', schemaVersion: LATEST_SCHEMA_VERSION, dbPath: join(dir, 'project.db') })
     expect(Object.values(summary.jobCounts).every((n) => n === 0)).toBe(true)
     const human = await runCliProcess(['status', dir])
     expect(human.stdout).toMatch(/Project\s+Legal/)

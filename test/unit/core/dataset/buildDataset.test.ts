@@ -183,13 +183,14 @@ describe('buildDataset', () => {
     expect(await readFile(join(datasetDir, 'train.jsonl'))).toEqual(before)
   })
 
-  it('is read by the trainer, which ignores the extra fields', async () => {
+  it('is read by the trainer, which keeps each line\'s packed sequence and ignores the other fields', async () => {
     const read = await readTrainingJsonl(join(datasetDir, 'train.jsonl'))
     expect(read.examples.length).toBe(train.length)
     expect(read.skipped).toEqual([])
     expect(read.counts.text + read.counts.chat).toBe(train.length)
     expect(read.counts.chat).toBeGreaterThan(0)
-    expect(read.examples[0]).not.toHaveProperty('sequence')
+    expect(read.examples.map((e) => e.sequence)).toEqual(train.map((line) => line.sequence))
+    expect(read.examples[0]).not.toHaveProperty('source')
   })
 
   it('exports one text per packed sequence joined by EOS', async () => {
