@@ -190,7 +190,8 @@ describe('buildDataset', () => {
     expect(read.counts.text + read.counts.chat).toBe(train.length)
     expect(read.counts.chat).toBeGreaterThan(0)
     expect(read.examples.map((e) => e.sequence)).toEqual(train.map((line) => line.sequence))
-    expect(read.examples[0]).not.toHaveProperty('source')
+    // The reader's own `source` (file:line) replaces the dataset's provenance field.
+    expect(read.examples[0]?.source).toEqual({ file: join(datasetDir, 'train.jsonl'), line: 1 })
   })
 
   it('exports one text per packed sequence joined by EOS', async () => {
