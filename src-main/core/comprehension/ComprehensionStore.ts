@@ -8,6 +8,7 @@ import type {
   QaRejectReason,
 } from '../../shared/types/comprehension.js'
 import { QA_GENERATION_STATUSES } from '../../shared/types/comprehension.js'
+import { escapeLike } from '../db/escapeLike.js'
 
 /** An active chunk (not a duplicate) as the comprehension steps read it. */
 export interface SourceChunk {
@@ -82,12 +83,9 @@ interface RawPair {
 }
 
 const ACTIVE_CHUNK = `c.duplicate_of IS NULL AND f.status = 'imported'`
-const CHUNK_SOURCE = `chunks c JOIN documents d ON d.id = c.document_id JOIN corpus_files f ON f.id = d.file_id`
-
-/** Escapes LIKE wildcards so a search matches literally. */
-function likePattern(search: string): string {
-  return `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
-}
+// CROSS JOIN keeps chunks the outer loop: SQLite would otherwise start from the files and sort every chunk of the
+// corpus for each page of `pendingChunks`, which made paging through the corpus quadratic.
+const CHUNK_SOURCE = `chunks c CROSS JOIN documents d ON d.id = c.document_id CROSS JOIN corpus_files f ON f.id = d.file_id`
 
 function toPairInfo(row: RawPair): QaPairInfo {
   return {
@@ -224,7 +222,7 @@ export class ComprehensionStore {
     const params: Record<string, unknown> = {}
     if (query.search) {
       clauses.push("(p.question LIKE @search ESCAPE '\\' OR p.answer LIKE @search ESCAPE '\\')")
-      params.search = likePattern(query.search)
+      params.search = `%${escapeLike(query.search)}%`
     }
     if (query.status) {
       clauses.push('p.status = @status')

@@ -1,5 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3'
 import type { CorpusFileStatus, CorpusTotals } from '../../shared/types/corpus.js'
+import { escapeLike } from '../db/escapeLike.js'
 import type { CorpusFormat } from './formats/types.js'
 import type { TextSegment } from './normalizeText.js'
 
@@ -319,10 +320,6 @@ export interface StoredDocumentText {
 
 function toDocumentText(row: RawDocumentText): StoredDocumentText {
   return { id: row.id, text: row.text, segments: JSON.parse(row.segments_json) as TextSegment[], keptByUser: row.kept_by_user === 1 }
-}
-
-function escapeLike(text: string): string {
-  return text.replace(/[\\%_]/g, (c) => `\\${c}`)
 }
 
 function prepareStatements(db: Database) {

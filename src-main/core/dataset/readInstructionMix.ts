@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs'
 import { access } from 'node:fs/promises'
 import { createInterface } from 'node:readline'
 import { LecternError } from '../../shared/errors.js'
+import { chatMessageField, describeJsonValue, jsonlLineError, jsonlLines, type LineFail, stringField } from '../io/jsonlLines.js'
 import type { ChatMessage } from '../model/tokenizers/Tokenizer.js'
 
 /** The line of the user's file an instruction came from, carried into `train.jsonl` as its source. */
@@ -58,21 +59,12 @@ export async function readInstructionMixLines(
 ): Promise<InstructionItem[]> {
   const items: InstructionItem[] = []
   let lineNumber = 0
-  for await (const raw of lines) {
-    lineNumber++
-    if (lineNumber % 1024 === 0) options.signal?.throwIfAborted()
-    const text = lineNumber === 1 && raw.startsWith('\uFEFF') ? raw.slice(1) : raw
-    if (text.trim() === '') continue
-    const fail = (reason: string): LecternError => new LecternError('invalid_argument', `${file}:${lineNumber}: ${reason}`, { file })
-    let value: unknown
-    try {
-      value = JSON.parse(text)
-    } catch (error) {
-      throw fail(`not valid JSON (${(error as Error).message})`)
-    }
-    items.push(parseInstruction(value, { file, line: lineNumber }, fail))
+  for await (const entry of jsonlLines(lines, file, options.signal)) {
+    lineNumber = entry.line
+    if (entry.blank) continue
+    const line = entry.line
+    items.push(parseInstruction(entry.value, { file, line }, (reason) => jsonlLineError(file, line, reason)))
   }
-  options.signal?.throwIfAborted()
   if (items.length === 0) {
     throw new LecternError('invalid_argument', `${file}: no instruction examples (${lineNumber === 0 ? 'the file is empty' : 'every line is blank'}); expected lines of ${ACCEPTED_FORMS}`, {
       file,
@@ -81,8 +73,8 @@ export async function readInstructionMixLines(
   return items
 }
 
-function parseInstruction(value: unknown, source: InstructionSource, fail: (reason: string) => LecternError): InstructionItem {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw fail(`expected a JSON object (${ACCEPTED_FORMS}), got ${describe(value)}`)
+function parseInstruction(value: unknown, source: InstructionSource, fail: LineFail): InstructionItem {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw fail(`expected a JSON object (${ACCEPTED_FORMS}), got ${describeJsonValue(value)}`)
   const record = value as Record<string, unknown>
   const has = (key: string): boolean => Object.hasOwn(record, key)
   const forms = [has('instruction') || has('output') ? '`instruction`/`output`' : '', has('messages') ? '`messages`' : '', has('text') ? '`text`' : ''].filter((f) => f !== '')
@@ -118,35 +110,14 @@ function parseInstruction(value: unknown, source: InstructionSource, fail: (reas
   }
 }
 
-function parseMessages(value: unknown, fail: (reason: string) => LecternError): ChatMessage[] {
-  if (!Array.isArray(value)) throw fail(`\`messages\` must be an array of {"role", "content"} objects, got ${describe(value)}`)
+function parseMessages(value: unknown, fail: LineFail): ChatMessage[] {
+  if (!Array.isArray(value)) throw fail(`\`messages\` must be an array of {"role", "content"} objects, got ${describeJsonValue(value)}`)
   if (value.length === 0) throw fail('`messages` is empty')
-  const messages = value.map((entry: unknown, i): ChatMessage => {
-    const where = `\`messages[${i}]\``
-    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw fail(`${where} must be an object with "role" and "content", got ${describe(entry)}`)
-    const message = entry as Record<string, unknown>
-    if (!Object.hasOwn(message, 'role')) throw fail(`${where} has no \`role\``)
-    if (!Object.hasOwn(message, 'content')) throw fail(`${where} has no \`content\``)
-    const role = stringField(message['role'], `${where}.role`, fail)
-    if (role === '') throw fail(`${where}.role is empty`)
-    return { role, content: stringField(message['content'], `${where}.content`, fail) }
-  })
+  const messages = value.map((entry: unknown, i) => chatMessageField(entry, i, fail))
   // The trainer learns only from assistant turns, so a conversation without a non-empty one teaches nothing.
   if (!messages.some((m) => m.role === 'assistant' && m.content.trim() !== '')) {
     const roles = [...new Set(messages.map((m) => m.role))].join(', ')
     throw fail(`\`messages\` has no non-empty "assistant" turn (roles: ${roles})`)
   }
   return messages
-}
-
-function stringField(value: unknown, what: string, fail: (reason: string) => LecternError): string {
-  if (typeof value !== 'string') throw fail(`${what} must be a string, got ${describe(value)}`)
-  return value
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null'
-  if (Array.isArray(value)) return 'an array'
-  if (typeof value === 'object') return 'an object'
-  return `${typeof value === 'string' ? 'a string' : `a ${typeof value}`} (${JSON.stringify(value).slice(0, 40)})`
 }

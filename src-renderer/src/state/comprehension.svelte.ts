@@ -16,6 +16,7 @@ import type {
 import type { JobRequest, JobSummary } from '../../../src-main/shared/types/jobs'
 import { api } from '../api'
 import { errorMessage } from './errorMessage'
+import { followJobUpdate, isActiveJob } from './jobFollowing'
 
 export const QA_PAGE_SIZE = 25
 export const CLUSTERS_PAGE_SIZE = 10
@@ -60,7 +61,6 @@ export type JobSlot = 'run' | 'preview' | 'cluster' | 'dataset'
 const SLOTS: readonly JobSlot[] = ['run', 'preview', 'cluster', 'dataset']
 const EMPTY_JOBS: Record<JobSlot, JobSummary | null> = { run: null, preview: null, cluster: null, dataset: null }
 
-const isActive = (job: JobSummary): boolean => job.state === 'running' || job.state === 'queued'
 const canResume = (job: JobSummary): boolean => job.resumable && (job.state === 'cancelled' || job.state === 'interrupted' || job.state === 'failed')
 
 /** Which slot a job belongs in; previews are told apart by the label jobLabels gives them. */
@@ -181,7 +181,7 @@ export class ComprehensionState {
 
   busy(slot: JobSlot): boolean {
     const job = this.jobs[slot]
-    return this.starting[slot] || (job !== null && isActive(job))
+    return this.starting[slot] || (job !== null && isActiveJob(job))
   }
 
   resumable(slot: JobSlot): boolean {
@@ -203,7 +203,7 @@ export class ComprehensionState {
       const newest = [...jobs].sort((a, b) => Number(b.id) - Number(a.id))
       for (const slot of SLOTS) {
         const job = newest.find((j) => slotOf(j) === slot)
-        if (job && this.jobs[slot] === null && (isActive(job) || (slot !== 'preview' && canResume(job)))) this.setJob(slot, job)
+        if (job && this.jobs[slot] === null && (isActiveJob(job) || (slot !== 'preview' && canResume(job)))) this.setJob(slot, job)
       }
     } catch (error) {
       this.error = errorMessage(error)
@@ -439,13 +439,11 @@ export class ComprehensionState {
   private applyJob(job: JobSummary): void {
     const slot = slotOf(job)
     if (slot === null) return
-    const followed = this.jobs[slot]
-    // A newer job of the kind (started here or elsewhere) replaces the one followed so far.
-    if (followed !== null && Number(job.id) < Number(followed.id)) return
-    const wasActive = followed?.id === job.id ? isActive(followed) : true
-    if (followed?.id !== job.id || (!wasActive && isActive(job))) this.clearResult(slot)
+    const update = followJobUpdate(this.jobs[slot], job)
+    if (update === null) return
+    if (update.replaced || update.restarted) this.clearResult(slot)
     this.setJob(slot, job)
-    if (wasActive && !isActive(job)) void this.finished(slot, job)
+    if (update.finished) void this.finished(slot, job)
   }
 
   /** Loads a finished job's result and refreshes what it changed (a stopped run has stored part of its work). */

@@ -12,6 +12,7 @@ import type {
 import type { JobSummary } from '../../../src-main/shared/types/jobs'
 import { api } from '../api'
 import { errorMessage } from './errorMessage'
+import { followJobUpdate, isActiveJob } from './jobFollowing'
 
 export type FileFilter = 'all' | 'failed' | 'skipped' | 'empty'
 
@@ -24,8 +25,6 @@ const FILTER_STATUSES: Record<FileFilter, CorpusFileStatus[] | undefined> = {
 
 export const FILES_PAGE_SIZE = 50
 export const CHUNKS_PAGE_SIZE = 100
-
-const isActive = (job: JobSummary): boolean => job.state === 'running' || job.state === 'queued'
 
 /**
  * The open project's corpus for the Import screen: totals, a page of source files, the import job being
@@ -57,7 +56,7 @@ export class CorpusState {
   }
 
   get importing(): boolean {
-    return this.starting || (this.importJob !== null && isActive(this.importJob))
+    return this.starting || (this.importJob !== null && isActiveJob(this.importJob))
   }
 
   /** Follows job updates and loads totals, the first files page and any import still running. */
@@ -66,7 +65,7 @@ export class CorpusState {
     this.unsubscribe = this.client.on('onJobUpdate', (job) => this.applyJob(job))
     try {
       const [, , jobs] = await Promise.all([this.loadTotals(), this.loadFiles(), this.client.listJobs({ limit: 20 })])
-      const running = jobs.find((job) => job.kind === 'import' && isActive(job))
+      const running = jobs.find((job) => job.kind === 'import' && isActiveJob(job))
       if (running && this.importJob === null) this.importJob = running
     } catch (error) {
       this.error = errorMessage(error)
@@ -244,13 +243,11 @@ export class CorpusState {
 
   private applyJob(job: JobSummary): void {
     if (job.kind !== 'import') return
-    const followed = this.importJob
-    // A newer import (started here or elsewhere) replaces the one followed so far.
-    if (followed !== null && Number(job.id) < Number(followed.id)) return
-    if (followed !== null && followed.id !== job.id) this.summary = null
-    const wasActive = followed?.id === job.id ? isActive(followed) : true
+    const update = followJobUpdate(this.importJob, job)
+    if (update === null) return
+    if (update.replaced) this.summary = null
     this.importJob = job
-    if (wasActive && !isActive(job)) void this.finished(job)
+    if (update.finished) void this.finished(job)
   }
 
   /** Loads the result of a finished import and refreshes the corpus it changed (a failed one may have added files). */

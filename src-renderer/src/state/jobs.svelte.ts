@@ -2,6 +2,7 @@ import type { ApiClient } from '../../../src-main/shared/api'
 import type { JobLogLine, JobRequest, JobSummary } from '../../../src-main/shared/types/jobs'
 import { api } from '../api'
 import { errorMessage } from './errorMessage'
+import { isActiveJob } from './jobFollowing'
 
 const MAX_LOG_LINES = 200
 
@@ -18,7 +19,7 @@ export class JobsState {
   }
 
   get active(): JobSummary[] {
-    return this.jobs.filter((job) => job.state === 'running' || job.state === 'queued')
+    return this.jobs.filter(isActiveJob)
   }
 
   /** Loads the snapshot for the open project and follows updates until `stop`. */

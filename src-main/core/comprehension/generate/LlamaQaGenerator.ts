@@ -5,9 +5,9 @@ import { defaultContextCount, loadCheckedLlamaModel, type LoadedLlamaModel } fro
 import { GgufMetadataReader } from '../../model/gguf/ggufMetadata.js'
 import type { GgufHeader } from '../../model/gguf/ggufTypes.js'
 import { CHAR_TO_BYTE } from '../../model/tokenizers/byteLevel.js'
-import type { QaGenerationRequest, QaGenerationResult, QaGenerator } from './QaGenerator.js'
-import { buildQaPrompt, QA_SYSTEM_PROMPT } from './qaPrompt.js'
-import { DEFAULT_ANSWER_MAX_CHARS, DEFAULT_QUESTION_MAX_CHARS, parseQaOutput, qaJsonSchema, type QaSchemaLimits } from './qaSchema.js'
+import { positiveIntegerOption, qaLengthLimits, qaRequestPrompt, qaResultOf, type QaGenerationRequest, type QaGenerationResult, type QaGenerator } from './QaGenerator.js'
+import { QA_SYSTEM_PROMPT } from './qaPrompt.js'
+import { parseQaOutput, qaJsonSchema, type QaSchemaLimits } from './qaSchema.js'
 
 export type BannedTokenPolicy = 'none' | 'nonAscii'
 
@@ -160,17 +160,13 @@ export class LlamaQaGenerator implements QaGenerator {
 
   static async create(options: LlamaQaGeneratorOptions): Promise<LlamaQaGenerator> {
     const settings = {
-      contextSize: options.contextSize ?? 2048,
-      maxOutputTokens: options.maxOutputTokens ?? 512,
-      timeoutMs: options.timeoutMs ?? 120_000,
+      contextSize: positiveIntegerOption('contextSize', options.contextSize, 2048),
+      maxOutputTokens: positiveIntegerOption('maxOutputTokens', options.maxOutputTokens, 512),
+      timeoutMs: positiveIntegerOption('timeoutMs', options.timeoutMs, 120_000),
       systemPrompt: options.systemPrompt ?? QA_SYSTEM_PROMPT,
-      questionMaxChars: options.questionMaxChars ?? DEFAULT_QUESTION_MAX_CHARS,
-      answerMaxChars: options.answerMaxChars ?? DEFAULT_ANSWER_MAX_CHARS,
+      ...qaLengthLimits(options),
     }
-    for (const [name, value] of Object.entries({ ...settings, contexts: options.contexts ?? 1 })) {
-      if (typeof value === 'number' && (!Number.isInteger(value) || value < 1)) throw new LecternError('invalid_argument', `${name} must be a positive integer, got ${value}`)
-    }
-    const contexts = options.contexts ?? defaultContextCount()
+    const contexts = positiveIntegerOption('contexts', options.contexts, defaultContextCount())
     const loaded = await loadCheckedLlamaModel(options.modelPath, { ...(options.llama ? { llama: options.llama } : {}), gpu: options.gpu ?? false })
     const slots: Slot[] = []
     try {
@@ -200,20 +196,9 @@ export class LlamaQaGenerator implements QaGenerator {
   }
 
   async generate(request: QaGenerationRequest, signal?: AbortSignal): Promise<QaGenerationResult> {
-    const started = performance.now()
-    const result = (status: QaGenerationResult['status'], fields: Partial<QaGenerationResult>): QaGenerationResult => ({
-      chunkId: request.chunkId,
-      status,
-      raw: '',
-      pairs: [],
-      error: null,
-      promptTokens: 0,
-      outputTokens: 0,
-      ...fields,
-      ms: performance.now() - started,
-    })
+    const result = qaResultOf(request, performance.now())
     if (this.closed) return result('error', { error: 'the generator is closed' })
-    const prompt = buildQaPrompt(request.text, { pairs: request.pairs, ...(request.domain === undefined ? {} : { domain: request.domain }) })
+    const prompt = qaRequestPrompt(request)
     let promptTokens: Token[]
     try {
       promptTokens = this.renderPrompt(prompt)

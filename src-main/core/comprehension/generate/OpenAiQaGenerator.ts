@@ -1,7 +1,7 @@
 import { LecternError } from '../../../shared/errors.js'
-import type { QaGenerationRequest, QaGenerationResult, QaGenerator } from './QaGenerator.js'
-import { buildQaPrompt, QA_SYSTEM_PROMPT } from './qaPrompt.js'
-import { DEFAULT_ANSWER_MAX_CHARS, DEFAULT_QUESTION_MAX_CHARS, parseQaOutput, qaJsonSchema, qaObjectJsonSchema, type QaSchemaLimits } from './qaSchema.js'
+import { positiveIntegerOption, qaLengthLimits, qaRequestPrompt, qaResultOf, type QaGenerationRequest, type QaGenerationResult, type QaGenerator, type QaResultOf } from './QaGenerator.js'
+import { QA_SYSTEM_PROMPT } from './qaPrompt.js'
+import { parseQaOutput, qaJsonSchema, qaObjectJsonSchema, type QaSchemaLimits } from './qaSchema.js'
 
 export interface OpenAiQaGeneratorOptions {
   /** Base URL of an OpenAI-compatible server (llama.cpp server, vLLM, Ollama), with or without a trailing `/v1`. */
@@ -53,29 +53,15 @@ export class OpenAiQaGenerator implements QaGenerator {
   constructor(options: OpenAiQaGeneratorOptions) {
     this.options = options
     this.url = chatCompletionsUrl(options.endpoint)
-    this.slots = positiveInteger('slots', options.slots, 2)
-    this.timeoutMs = positiveInteger('timeoutMs', options.timeoutMs, 120_000)
-    this.maxOutputTokens = positiveInteger('maxOutputTokens', options.maxOutputTokens, 1024)
-    this.limits = {
-      questionMaxChars: positiveInteger('questionMaxChars', options.questionMaxChars, DEFAULT_QUESTION_MAX_CHARS),
-      answerMaxChars: positiveInteger('answerMaxChars', options.answerMaxChars, DEFAULT_ANSWER_MAX_CHARS),
-    }
+    this.slots = positiveIntegerOption('slots', options.slots, 2)
+    this.timeoutMs = positiveIntegerOption('timeoutMs', options.timeoutMs, 120_000)
+    this.maxOutputTokens = positiveIntegerOption('maxOutputTokens', options.maxOutputTokens, 1024)
+    this.limits = qaLengthLimits(options)
     this.description = `${options.model} at ${this.url}, ${this.slots} request${this.slots === 1 ? '' : 's'} at a time`
   }
 
   async generate(request: QaGenerationRequest, signal?: AbortSignal): Promise<QaGenerationResult> {
-    const started = performance.now()
-    const result = (status: QaGenerationResult['status'], fields: Partial<QaGenerationResult>): QaGenerationResult => ({
-      chunkId: request.chunkId,
-      status,
-      raw: '',
-      pairs: [],
-      error: null,
-      promptTokens: 0,
-      outputTokens: 0,
-      ...fields,
-      ms: performance.now() - started,
-    })
+    const result = qaResultOf(request, performance.now())
     if (this.closing.signal.aborted) return result('error', { error: 'the generator is closed' })
     const cancel = signal ? AbortSignal.any([signal, this.closing.signal]) : this.closing.signal
     if (!(await this.acquire(cancel))) return result('error', { error: signal?.aborted ? 'cancelled' : 'the generator is closed' })
@@ -86,7 +72,7 @@ export class OpenAiQaGenerator implements QaGenerator {
         model: this.options.model,
         messages: [
           { role: 'system', content: this.options.systemPrompt ?? QA_SYSTEM_PROMPT },
-          { role: 'user', content: buildQaPrompt(request.text, { pairs: request.pairs, ...(request.domain === undefined ? {} : { domain: request.domain }) }) },
+          { role: 'user', content: qaRequestPrompt(request) },
         ],
         temperature: request.temperature,
         seed: request.seed,
@@ -123,7 +109,7 @@ export class OpenAiQaGenerator implements QaGenerator {
     for (const waiter of this.waiters.splice(0)) waiter()
   }
 
-  private readCompletion(text: string, request: QaGenerationRequest, result: (status: QaGenerationResult['status'], fields: Partial<QaGenerationResult>) => QaGenerationResult): QaGenerationResult {
+  private readCompletion(text: string, request: QaGenerationRequest, result: QaResultOf): QaGenerationResult {
     let response: ChatCompletionResponse
     try {
       response = JSON.parse(text) as ChatCompletionResponse
@@ -185,12 +171,6 @@ export function chatCompletionsUrl(endpoint: string): string {
   const path = url.pathname.replace(/\/+$/, '')
   url.pathname = path.endsWith('/v1') ? `${path}/chat/completions` : `${path}/v1/chat/completions`
   return url.toString()
-}
-
-function positiveInteger(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback
-  if (!Number.isInteger(value) || value < 1) throw new LecternError('invalid_argument', `${name} must be a positive integer, got ${value}`)
-  return value
 }
 
 /** fetch hides the reason (ECONNREFUSED, ENOTFOUND) in `cause`. */

@@ -1,5 +1,6 @@
 import { open } from 'node:fs/promises'
 import { LecternError } from '../../../shared/errors.js'
+import { chatMessageField, describeJsonValue, fileLines, jsonlLineError, jsonlLines, type LineFail, stringField } from '../../io/jsonlLines.js'
 import type { ChatMessage } from '../../model/tokenizers/Tokenizer.js'
 
 /** Where an example came from, so later errors (a chat template that fails on it) can name file:line. */
@@ -86,22 +87,14 @@ export async function readTrainingJsonlLines(lines: Iterable<string> | AsyncIter
   const counts: Record<TrainingExampleKind, number> = { text: 0, completion: 0, chat: 0 }
   let lineNumber = 0
   let blankLines = 0
-  for await (const raw of lines) {
-    lineNumber++
-    if (lineNumber % 1024 === 0) signal?.throwIfAborted()
-    // A UTF-8 byte order mark may start the file; JSON.parse would reject it.
-    const text = lineNumber === 1 && raw.startsWith('\uFEFF') ? raw.slice(1) : raw
-    if (text.trim() === '') {
+  for await (const entry of jsonlLines(lines, file, signal)) {
+    lineNumber = entry.line
+    if (entry.blank) {
       blankLines++
       continue
     }
-    let value: unknown
-    try {
-      value = JSON.parse(text)
-    } catch (error) {
-      throw lineError(file, lineNumber, `not valid JSON (${(error as Error).message})`)
-    }
-    const parsed = parseExample(value, (reason) => lineError(file, lineNumber, reason))
+    const { value } = entry
+    const parsed = parseExample(value, (reason) => jsonlLineError(file, lineNumber, reason))
     if (typeof parsed === 'string') {
       skipped.push({ line: lineNumber, reason: parsed })
       continue
@@ -109,21 +102,20 @@ export async function readTrainingJsonlLines(lines: Iterable<string> | AsyncIter
     parsed.source = { file, line: lineNumber }
     const sequence = (value as Record<string, unknown>)['sequence']
     if (sequence !== undefined) {
-      if (!Number.isSafeInteger(sequence) || (sequence as number) < 0) throw lineError(file, lineNumber, `\`sequence\` must be an integer ≥ 0, got ${describe(sequence)}`)
+      if (!Number.isSafeInteger(sequence) || (sequence as number) < 0) throw jsonlLineError(file, lineNumber, `\`sequence\` must be an integer ≥ 0, got ${describeJsonValue(sequence)}`)
       parsed.sequence = sequence as number
     }
     examples.push(parsed)
     counts[parsed.kind]++
   }
-  signal?.throwIfAborted()
   const summary = summarize(file, examples.length, counts, lineNumber, blankLines, skipped)
   if (examples.length === 0) throw new LecternError('invalid_argument', `${file}: no usable training examples. ${summary}`, { file })
   return { file, examples, lines: lineNumber, blankLines, skipped, counts, summary }
 }
 
 /** The example on a line, or the reason it has nothing to train on (a string); malformed lines throw `fail(reason)`. */
-function parseExample(value: unknown, fail: (reason: string) => Error): TrainingExample | string {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw fail(`expected a JSON object (${FORMS}), got ${describe(value)}`)
+function parseExample(value: unknown, fail: LineFail): TrainingExample | string {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw fail(`expected a JSON object (${FORMS}), got ${describeJsonValue(value)}`)
   const record = value as Record<string, unknown>
   const has = (key: string): boolean => Object.hasOwn(record, key)
   const forms = [has('text') && '`text`', has('messages') && '`messages`', (has('prompt') || has('response') || has('completion')) && '`prompt`/`response`'].filter(
@@ -136,24 +128,15 @@ function parseExample(value: unknown, fail: (reason: string) => Error): Training
   if (forms.length > 1) throw fail(`has both ${forms.join(' and ')}; an example is exactly one of ${FORMS}`)
 
   if (has('text')) {
-    const text = string(record['text'], '`text`', fail)
+    const text = stringField(record['text'], '`text`', fail)
     return text.trim() === '' ? 'empty `text`' : { kind: 'text', text }
   }
 
   if (has('messages')) {
     const messages = record['messages']
-    if (!Array.isArray(messages)) throw fail(`\`messages\` must be an array of {"role", "content"} objects, got ${describe(messages)}`)
+    if (!Array.isArray(messages)) throw fail(`\`messages\` must be an array of {"role", "content"} objects, got ${describeJsonValue(messages)}`)
     if (messages.length === 0) return 'empty `messages`'
-    const parsed = messages.map((m: unknown, i): ChatMessage => {
-      const where = `\`messages[${i}]\``
-      if (typeof m !== 'object' || m === null || Array.isArray(m)) throw fail(`${where} must be an object with "role" and "content", got ${describe(m)}`)
-      const message = m as Record<string, unknown>
-      if (!Object.hasOwn(message, 'role')) throw fail(`${where} has no \`role\``)
-      if (!Object.hasOwn(message, 'content')) throw fail(`${where} has no \`content\``)
-      const role = string(message['role'], `${where}.role`, fail)
-      if (role === '') throw fail(`${where}.role is empty`)
-      return { role, content: string(message['content'], `${where}.content`, fail) }
-    })
+    const parsed = messages.map((m: unknown, i) => chatMessageField(m, i, fail))
     const assistant = parsed.filter((m) => m.role === 'assistant')
     if (assistant.length === 0) {
       const roles = [...new Set(parsed.map((m) => m.role))].join(', ')
@@ -166,25 +149,9 @@ function parseExample(value: unknown, fail: (reason: string) => Error): Training
   if (has('response') && has('completion')) throw fail('has both `response` and `completion`; give one')
   const responseKey = has('response') ? 'response' : has('completion') ? 'completion' : undefined
   if (responseKey === undefined) throw fail('has `prompt` but no `response` (or `completion`)')
-  const prompt = string(record['prompt'], '`prompt`', fail)
-  const response = string(record[responseKey], `\`${responseKey}\``, fail)
+  const prompt = stringField(record['prompt'], '`prompt`', fail)
+  const response = stringField(record[responseKey], `\`${responseKey}\``, fail)
   return response.trim() === '' ? `empty \`${responseKey}\`` : { kind: 'completion', prompt, response }
-}
-
-function string(value: unknown, what: string, fail: (reason: string) => Error): string {
-  if (typeof value !== 'string') throw fail(`${what} must be a string, got ${describe(value)}`)
-  return value
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null'
-  if (Array.isArray(value)) return 'an array'
-  if (typeof value === 'object') return 'an object'
-  return `${typeof value === 'string' ? 'a string' : `a ${typeof value}`} (${JSON.stringify(value).slice(0, 40)})`
-}
-
-function lineError(file: string, line: number, reason: string): LecternError {
-  return new LecternError('invalid_argument', `${file}:${line}: ${reason}`, { file })
 }
 
 function summarize(file: string, exampleCount: number, counts: Record<TrainingExampleKind, number>, lines: number, blankLines: number, skipped: readonly SkippedExample[]): string {
@@ -199,34 +166,4 @@ function summarize(file: string, exampleCount: number, counts: Record<TrainingEx
   }
   if (left.length > 0) out += `; skipped ${left.join(' and ')}`
   return out
-}
-
-/**
- * Splits a byte stream at `\n` (dropping a `\r` before it) and decodes each line as strict UTF-8, so a bad byte
- * is reported with its line number.
- */
-async function* fileLines(stream: AsyncIterable<Buffer>, file: string): AsyncGenerator<string> {
-  const decoder = new TextDecoder('utf-8', { fatal: true })
-  let pending: Buffer[] = []
-  let line = 0
-  const decode = (bytes: Buffer): string => {
-    line++
-    const end = bytes.length > 0 && bytes[bytes.length - 1] === 0x0d ? bytes.length - 1 : bytes.length
-    try {
-      return decoder.decode(bytes.subarray(0, end))
-    } catch {
-      throw lineError(file, line, 'not valid UTF-8')
-    }
-  }
-  for await (const chunk of stream) {
-    let start = 0
-    for (let nl = chunk.indexOf(0x0a); nl !== -1; nl = chunk.indexOf(0x0a, start)) {
-      const piece = chunk.subarray(start, nl)
-      yield decode(pending.length === 0 ? piece : Buffer.concat([...pending, piece]))
-      pending = []
-      start = nl + 1
-    }
-    if (start < chunk.length) pending.push(chunk.subarray(start))
-  }
-  if (pending.length > 0) yield decode(Buffer.concat(pending))
 }

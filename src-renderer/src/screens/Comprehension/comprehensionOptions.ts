@@ -1,4 +1,5 @@
 import type { ClusterParamsInput, ComprehendParamsInput, DatasetParamsInput } from '../../../../src-main/shared/types/comprehension'
+import { integerIn, MAX_PATH_CHARS, numberIn, type ParsedNumber } from '../../components/numberFields'
 
 /**
  * The Comprehension forms as typed, and their checks. They mirror the job schemas in
@@ -75,37 +76,14 @@ export interface DatasetForm {
 export const EMPTY_DATASET_FORM: DatasetForm = { mix: '', ratio: '1:1', seqLen: '', heldout: '', out: '', format: 'text' }
 export const DATASET_DEFAULTS = { seqLen: 2048, heldout: 0.05 } as const
 
-const MAX_PATH_CHARS = 4096
-
-type Parsed = { value?: number; error?: string }
-
-function integerIn(text: string, min: number, max: number, what: string): Parsed {
-  const trimmed = text.trim()
-  if (trimmed === '') return {}
-  if (!/^-?\d+$/.test(trimmed)) return { error: `${what} must be a whole number` }
-  const value = Number(trimmed)
-  if (value < min || value > max) return { error: `${what} must be between ${min} and ${max}` }
-  return { value }
-}
-
-/** A number in [min, max], or strictly inside when `exclusive`. */
-function numberIn(text: string, min: number, max: number, what: string, exclusive = false): Parsed {
-  const trimmed = text.trim()
-  if (trimmed === '') return {}
-  const value = Number(trimmed)
-  const outside = exclusive ? value <= min || value >= max : value < min || value > max
-  if (!Number.isFinite(value) || outside) return { error: `${what} must be a number between ${min} and ${max}${exclusive ? ' (exclusive)' : ''}` }
-  return { value }
-}
-
 function pathError(path: string): string | undefined {
   return path.length > MAX_PATH_CHARS ? `The path is longer than ${MAX_PATH_CHARS} characters` : undefined
 }
 
 /** Collects field results into errors and the present values. */
-function collect<F>(fields: Partial<Record<keyof F, Parsed>>, errors: Errors<F>): Partial<Record<keyof F, number>> {
+function collect<F>(fields: Partial<Record<keyof F, ParsedNumber>>, errors: Errors<F>): Partial<Record<keyof F, number>> {
   const values: Partial<Record<keyof F, number>> = {}
-  for (const [key, parsed] of Object.entries(fields) as [keyof F, Parsed][]) {
+  for (const [key, parsed] of Object.entries(fields) as [keyof F, ParsedNumber][]) {
     if (parsed.error) errors[key] = parsed.error
     else if (parsed.value !== undefined) values[key] = parsed.value
   }

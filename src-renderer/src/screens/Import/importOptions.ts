@@ -1,4 +1,5 @@
 import type { ImportParamsInput } from '../../../../src-main/shared/types/corpus'
+import { integerIn, MAX_PATH_CHARS, numberIn } from '../../components/numberFields'
 
 /**
  * The Advanced fields as typed; an empty field keeps the project's setting. The checks mirror
@@ -19,17 +20,7 @@ export const EMPTY_OPTIONS: ImportOptionsForm = { chunkTokens: '', overlapTokens
 /** DEFAULT_CORPUS_SETTINGS, shown as placeholders (same reason as above for not importing it). */
 export const DEFAULT_SETTINGS_HINT = { chunkTokens: 512, overlapTokens: 64, nearDuplicateThreshold: 0.85 } as const
 
-const MAX_PATH_CHARS = 4096
 const MAX_PATHS = 10_000
-
-function integerIn(text: string, min: number, max: number, what: string): { value?: number; error?: string } {
-  const trimmed = text.trim()
-  if (trimmed === '') return {}
-  if (!/^-?\d+$/.test(trimmed)) return { error: `${what} must be a whole number` }
-  const value = Number(trimmed)
-  if (value < min || value > max) return { error: `${what} must be between ${min} and ${max}` }
-  return { value }
-}
 
 /** The import request for these paths and fields, or the errors to show next to each field. */
 export function toImportParams(paths: readonly string[], form: ImportOptionsForm): { params: ImportParamsInput | null; errors: ImportOptionErrors } {
@@ -47,12 +38,8 @@ export function toImportParams(paths: readonly string[], form: ImportOptionsForm
     errors.overlapTokens = 'Overlap must be smaller than the chunk size'
   }
 
-  let threshold: number | undefined
-  const thresholdText = form.nearDuplicateThreshold.trim()
-  if (thresholdText !== '') {
-    threshold = Number(thresholdText)
-    if (!Number.isFinite(threshold) || threshold <= 0 || threshold >= 1) errors.nearDuplicateThreshold = 'Threshold must be a number between 0 and 1 (exclusive)'
-  }
+  const threshold = numberIn(form.nearDuplicateThreshold, 0, 1, 'Threshold', true)
+  if (threshold.error) errors.nearDuplicateThreshold = threshold.error
 
   const textField = form.textField.trim()
   if (textField.length > 200) errors.textField = 'Text field name must be at most 200 characters'
@@ -63,7 +50,7 @@ export function toImportParams(paths: readonly string[], form: ImportOptionsForm
       paths: cleanPaths,
       ...(chunk.value === undefined ? {} : { chunkTokens: chunk.value }),
       ...(overlap.value === undefined ? {} : { overlapTokens: overlap.value }),
-      ...(threshold === undefined ? {} : { nearDuplicateThreshold: threshold }),
+      ...(threshold.value === undefined ? {} : { nearDuplicateThreshold: threshold.value }),
       ...(textField === '' ? {} : { textField }),
     },
     errors,

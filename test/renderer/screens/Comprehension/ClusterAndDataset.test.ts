@@ -3,25 +3,8 @@ import userEvent from '@testing-library/user-event'
 import { describe, expect, it, vi } from 'vitest'
 import type { Api } from '../../../../src-main/shared/api'
 import ClusterBrowser from '../../../../src-renderer/src/screens/Comprehension/ClusterBrowser.svelte'
-import ComprehensionWizard from '../../../../src-renderer/src/screens/Comprehension/ComprehensionWizard.svelte'
 import DatasetSummaryView from '../../../../src-renderer/src/screens/Comprehension/DatasetSummaryView.svelte'
-import { ComprehensionState } from '../../../../src-renderer/src/state/comprehension.svelte'
-import { fakeClient } from '../../support/fakeClient'
-import { makeCluster, makeClusterJob, makeClusterRun, makeComprehensionTotals, makeDataset, makeDatasetJob, makeDetail } from './comprehensionFixtures'
-
-function renderWizard(methods: Partial<Api> = {}) {
-  const calls = {
-    getComprehensionTotals: vi.fn(async () => makeComprehensionTotals()),
-    listQaPairs: vi.fn<Api['listQaPairs']>(async () => ({ total: 0, pairs: [] })),
-    listClusters: vi.fn<Api['listClusters']>(async () => ({ run: null, total: 0, clusters: [] })),
-    getDataset: vi.fn<Api['getDataset']>(async () => null),
-    listJobs: vi.fn<Api['listJobs']>(async () => []),
-    ...methods,
-  }
-  const fake = fakeClient(calls)
-  render(ComprehensionWizard, { comprehension: new ComprehensionState(fake.client), canBrowse: true })
-  return { ...fake, calls }
-}
+import { makeCluster, makeClusterJob, makeClusterRun, makeDataset, makeDatasetJob, makeDetail, renderWizard } from './comprehensionFixtures'
 
 describe('ClusterBrowser', () => {
   it('shows each cluster’s size, tokens, terms and first members', () => {

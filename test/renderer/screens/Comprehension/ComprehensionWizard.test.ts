@@ -1,34 +1,21 @@
-import { render, screen, waitFor, within } from '@testing-library/svelte'
+import { screen, waitFor, within } from '@testing-library/svelte'
 import userEvent from '@testing-library/user-event'
 import { describe, expect, it, vi } from 'vitest'
 import type { Api } from '../../../../src-main/shared/api'
 import type { JobSummary } from '../../../../src-main/shared/types/jobs'
-import ComprehensionWizard from '../../../../src-renderer/src/screens/Comprehension/ComprehensionWizard.svelte'
-import { ComprehensionState } from '../../../../src-renderer/src/state/comprehension.svelte'
-import { fakeClient } from '../../support/fakeClient'
 import {
   makeComprehendJob,
   makeComprehendSummary,
-  makeComprehensionTotals,
   makeDetail,
   makePair,
   makePreviewJob,
   makePreviewSummary,
+  renderWizard as renderComprehensionWizard,
 } from './comprehensionFixtures'
 
-function renderWizard(methods: Partial<Api> = {}, options: { canBrowse?: boolean } = {}) {
-  const calls = {
-    getComprehensionTotals: vi.fn(async () => makeComprehensionTotals({ rcChunks: 3, rcTasks: 9, acceptedPairs: 4, rejectedPairs: 1 })),
-    listQaPairs: vi.fn<Api['listQaPairs']>(async () => ({ total: 0, pairs: [] })),
-    listClusters: vi.fn<Api['listClusters']>(async () => ({ run: null, total: 0, clusters: [] })),
-    getDataset: vi.fn<Api['getDataset']>(async () => null),
-    listJobs: vi.fn<Api['listJobs']>(async () => []),
-    ...methods,
-  }
-  const fake = fakeClient(calls)
-  const comprehension = new ComprehensionState(fake.client)
-  render(ComprehensionWizard, { comprehension, canBrowse: options.canBrowse ?? true })
-  return { ...fake, comprehension, calls }
+/** The wizard with some mined tasks and pairs already counted. */
+function renderWizard(methods: Partial<Api> = {}, options: { canBrowse?: boolean } = {}): ReturnType<typeof renderComprehensionWizard> {
+  return renderComprehensionWizard(methods, { ...options, totals: { rcChunks: 3, rcTasks: 9, acceptedPairs: 4, rejectedPairs: 1 } })
 }
 
 const generatorInput = (): HTMLElement => screen.getByRole('textbox', { name: 'Instruct model (.gguf)' })

@@ -1,5 +1,11 @@
+import { render } from '@testing-library/svelte'
+import { vi } from 'vitest'
+import type { Api } from '../../../../src-main/shared/api'
 import type { ClusterInfo, ClusterRunInfo, ComprehendSummary, ComprehensionTotals, DatasetSummary, QaPairInfo } from '../../../../src-main/shared/types/comprehension'
 import type { JobDetail, JobSummary } from '../../../../src-main/shared/types/jobs'
+import ComprehensionWizard from '../../../../src-renderer/src/screens/Comprehension/ComprehensionWizard.svelte'
+import { ComprehensionState } from '../../../../src-renderer/src/state/comprehension.svelte'
+import { fakeClient } from '../../support/fakeClient'
 import { makeJob } from '../../support/fixtures'
 
 export function makeComprehensionTotals(overrides: Partial<ComprehensionTotals> = {}): ComprehensionTotals {
@@ -125,4 +131,23 @@ export function makeDataset(overrides: Partial<DatasetSummary> = {}): DatasetSum
     exported: null,
     ...overrides,
   }
+}
+
+/**
+ * Renders the wizard on a fake client whose calls start empty (no pairs, clusters, dataset or jobs; `totals` as
+ * given); `methods` replace any of them.
+ */
+export function renderWizard(methods: Partial<Api> = {}, options: { canBrowse?: boolean; totals?: Partial<ComprehensionTotals> } = {}) {
+  const calls = {
+    getComprehensionTotals: vi.fn(async () => makeComprehensionTotals(options.totals)),
+    listQaPairs: vi.fn<Api['listQaPairs']>(async () => ({ total: 0, pairs: [] })),
+    listClusters: vi.fn<Api['listClusters']>(async () => ({ run: null, total: 0, clusters: [] })),
+    getDataset: vi.fn<Api['getDataset']>(async () => null),
+    listJobs: vi.fn<Api['listJobs']>(async () => []),
+    ...methods,
+  }
+  const fake = fakeClient(calls)
+  const comprehension = new ComprehensionState(fake.client)
+  render(ComprehensionWizard, { comprehension, canBrowse: options.canBrowse ?? true })
+  return { ...fake, comprehension, calls }
 }
