@@ -102,6 +102,9 @@ function toPairInfo(row: RawPair): QaPairInfo {
   }
 }
 
+/** What a chunk lacks to be pending; `any` takes every active chunk (a preview looks at chunks already done too). */
+export type PendingKind = 'regex' | 'llm' | 'embedding' | 'any'
+
 /** All SQL of the comprehension data: mined RC texts, generations and their QA pairs, embeddings and clusters. */
 export class ComprehensionStore {
   readonly db: Database
@@ -115,12 +118,14 @@ export class ComprehensionStore {
   }
 
   /**
-   * The next active chunks, by id after `afterId`, that still lack data of `mode`. For `llm`, chunks whose last
+   * The next active chunks, by id after `afterId`, that still lack data of `mode` (all of them for `any`). For `llm`, chunks whose last
    * generation timed out or failed count as lacking when `retryFailed` is set.
    */
-  pendingChunks(mode: 'regex' | 'llm' | 'embedding', afterId: number, limit: number, options: { retryFailed?: boolean; embedder?: string } = {}): SourceChunk[] {
+  pendingChunks(mode: PendingKind, afterId: number, limit: number, options: { retryFailed?: boolean; embedder?: string } = {}): SourceChunk[] {
     const missing =
-      mode === 'regex'
+      mode === 'any'
+        ? '1 = 1'
+        : mode === 'regex'
         ? 'NOT EXISTS (SELECT 1 FROM rc_texts r WHERE r.chunk_id = c.id)'
         : mode === 'embedding'
           ? 'NOT EXISTS (SELECT 1 FROM chunk_embeddings e WHERE e.chunk_id = c.id AND e.embedder = @embedder)'
@@ -135,7 +140,7 @@ export class ComprehensionStore {
       .all({ afterId, limit, embedder: options.embedder ?? '' }) as SourceChunk[]
   }
 
-  countPending(mode: 'regex' | 'llm' | 'embedding', options: { retryFailed?: boolean; embedder?: string } = {}): number {
+  countPending(mode: PendingKind, options: { retryFailed?: boolean; embedder?: string } = {}): number {
     let count = 0
     let afterId = 0
     // Counted through the same query the runs use, so "remaining" can never disagree with what a run would do.
@@ -147,7 +152,7 @@ export class ComprehensionStore {
     }
   }
 
-  private pendingIds(mode: 'regex' | 'llm' | 'embedding', afterId: number, options: { retryFailed?: boolean; embedder?: string }): number[] {
+  private pendingIds(mode: PendingKind, afterId: number, options: { retryFailed?: boolean; embedder?: string }): number[] {
     return this.pendingChunks(mode, afterId, 10_000, options).map((c) => c.id)
   }
 

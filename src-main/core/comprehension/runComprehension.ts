@@ -47,7 +47,9 @@ export function recurringLongWords(chunkCounts: ReadonlyMap<string, number>, chu
  * writes what an uninterrupted one would have.
  */
 export async function mineCorpus(store: ComprehensionStore, options: MineCorpusOptions): Promise<Omit<ComprehendSummary, 'totals' | 'mode'>> {
-  const total = Math.min(store.countPending('regex'), options.preview ?? options.limit ?? Infinity)
+  // A preview shows the first chunks whatever was mined before; a run takes the chunks not mined yet.
+  const source = options.preview === null ? 'regex' : 'any'
+  const total = Math.min(store.countPending(source), options.preview ?? options.limit ?? Infinity)
   const previewTexts: NonNullable<ComprehendSummary['rcPreview']> = []
   const domainKeywords = recurringLongWords(store.longWordChunkCounts(KEYWORD_MIN_LENGTH), store.countActiveChunks())
   let done = 0
@@ -55,7 +57,7 @@ export async function mineCorpus(store: ComprehensionStore, options: MineCorpusO
   let afterId = 0
   while (done < total) {
     options.signal?.throwIfAborted()
-    const chunks = store.pendingChunks('regex', afterId, Math.min(BATCH, total - done))
+    const chunks = store.pendingChunks(source, afterId, Math.min(BATCH, total - done))
     if (chunks.length === 0) break
     const rows = chunks.map((chunk) => {
       const rc = buildReadingComprehension({ key: chunk.id, text: chunk.text, title: chunk.ordinal === 0 ? chunk.title : null }, options.seed, {
@@ -106,8 +108,9 @@ export interface GenerateQaOptions extends RunOptions {
  */
 export async function generateQaPairs(store: ComprehensionStore, generator: QaGenerator, options: GenerateQaOptions): Promise<Omit<ComprehendSummary, 'totals' | 'mode'>> {
   const pendingOptions = { retryFailed: options.retryFailed }
+  const source = options.preview === null ? 'llm' : 'any'
   const cap = options.preview ?? options.limit ?? Infinity
-  const total = Math.min(store.countPending('llm', pendingOptions), cap)
+  const total = Math.min(store.countPending(source, pendingOptions), cap)
   const progress: ComprehensionProgress = { done: 0, total, produced: 0, rejected: 0, failed: 0, outputTokens: 0 }
   const rejectedByReason: Partial<Record<QaRejectReason, number>> = {}
   const failed: Partial<Record<Exclude<QaGenerationStatus, 'ok'>, number>> = {}
@@ -120,7 +123,7 @@ export async function generateQaPairs(store: ComprehensionStore, generator: QaGe
   const nextChunk = (): SourceChunk | undefined => {
     if (taken >= total || options.signal?.aborted) return undefined
     if (queue.length === 0) {
-      queue = store.pendingChunks('llm', afterId, BATCH, pendingOptions)
+      queue = store.pendingChunks(source, afterId, BATCH, pendingOptions)
       afterId = queue.at(-1)?.id ?? afterId
     }
     const chunk = queue.shift()

@@ -82,6 +82,9 @@ describe('lectern comprehend, cluster and dataset on a real project', () => {
     expect(mined.produced).toBeGreaterThan(chunks)
     expect(mined.totals.rcChunks).toBe(chunks)
     expect((await jobResult<ComprehendSummary>(['comprehend', project, '--mode', 'regex'])).processed).toBe(0)
+    // A preview looks at chunks already mined too, and stores nothing.
+    const again = await jobResult<ComprehendSummary>(['comprehend', project, '--mode', 'regex', '--preview', '2'])
+    expect(again.rcPreview!.map((rc) => rc.text)).toEqual(preview.rcPreview!.map((rc) => rc.text))
 
     const text = await runCliProcess(['comprehend', project, '--mode', 'regex'])
     expect(text.stdout).toMatch(/Mined\s+0 tasks from 0 chunks; 0 chunks left/)
