@@ -41,6 +41,7 @@ export function jsonlLineError(file: string, line: number, reason: string): Lect
 
 /** A JSON value for an error message: "null", "an array", "an object", or its type and (shortened) text. */
 export function describeJsonValue(value: unknown): string {
+  if (value === undefined) return 'nothing (the field is missing)'
   if (value === null) return 'null'
   if (Array.isArray(value)) return 'an array'
   if (typeof value === 'object') return 'an object'
