@@ -9,13 +9,15 @@ export default defineConfig({
     allowOnly: false,
     projects: [
       {
-        test: { name: 'unit', environment: 'node', include: ['test/unit/**/*.test.ts'] },
+        // Generous timeouts: CI machines may be loaded; speed is measured by the benchmarks, not by tests.
+        test: { name: 'unit', environment: 'node', include: ['test/unit/**/*.test.ts'], testTimeout: 30_000 },
       },
       {
         plugins: [svelte({ configFile: fromRoot('./svelte.config.js') }), svelteTesting()],
         test: {
           name: 'renderer',
           environment: 'jsdom',
+          testTimeout: 20_000,
           include: ['test/renderer/**/*.test.ts'],
           setupFiles: ['test/renderer/setup.ts'],
         },

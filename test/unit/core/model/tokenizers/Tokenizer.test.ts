@@ -10,13 +10,11 @@ const bpe = Tokenizer.fromGguf(tinyBpeTokenizerMetadata(), 'tiny-bpe.gguf')
 const texts = (tokenizer: Tokenizer, ids: number[]): string[] => ids.map((id) => tokenizer.tokenText(id))
 
 describe('tiny tokenizer fixtures', () => {
-  it('build as GGUF metadata and as tokenizer.json in well under 100 ms', () => {
-    const start = performance.now()
+  it('build the same GGUF metadata and tokenizer.json every time', () => {
     for (const kind of ['spm', 'bpe'] as const) {
-      tinyTokenizerMetadata(kind)
-      tinyHfTokenizerFiles(kind)
+      expect(tinyTokenizerMetadata(kind)).toEqual(tinyTokenizerMetadata(kind))
+      expect(tinyHfTokenizerFiles(kind)).toEqual(tinyHfTokenizerFiles(kind))
     }
-    expect(performance.now() - start).toBeLessThan(100)
   })
 
   it('have the promised shape', () => {
