@@ -86,6 +86,27 @@ const ACTIVE_CHUNK = `c.duplicate_of IS NULL AND f.status = 'imported'`
 // CROSS JOIN keeps chunks the outer loop: SQLite would otherwise start from the files and sort every chunk of the
 // corpus for each page of `pendingChunks`, which made paging through the corpus quadratic.
 const CHUNK_SOURCE = `chunks c CROSS JOIN documents d ON d.id = c.document_id CROSS JOIN corpus_files f ON f.id = d.file_id`
+const SOURCE_COLUMNS = 'c.id, c.document_id AS documentId, c.ordinal, c.text, c.token_count AS tokenCount, d.title'
+
+interface PendingOptions {
+  retryFailed?: boolean | undefined
+  embedder?: string | undefined
+}
+
+/** An active chunk that lacks data of `mode`; `@embedder` names the embedder for `embedding`. */
+function pendingCondition(mode: PendingKind, { retryFailed = false }: PendingOptions): string {
+  const missing =
+    mode === 'any'
+      ? '1 = 1'
+      : mode === 'regex'
+        ? 'NOT EXISTS (SELECT 1 FROM rc_texts r WHERE r.chunk_id = c.id)'
+        : mode === 'embedding'
+          ? 'NOT EXISTS (SELECT 1 FROM chunk_embeddings e WHERE e.chunk_id = c.id AND e.embedder = @embedder)'
+          : retryFailed
+            ? "NOT EXISTS (SELECT 1 FROM qa_generations g WHERE g.chunk_id = c.id AND g.status IN ('ok', 'unparsable'))"
+            : 'NOT EXISTS (SELECT 1 FROM qa_generations g WHERE g.chunk_id = c.id)'
+  return `${ACTIVE_CHUNK} AND ${missing}`
+}
 
 function toPairInfo(row: RawPair): QaPairInfo {
   return {
@@ -121,43 +142,19 @@ export class ComprehensionStore {
    * The next active chunks, by id after `afterId`, that still lack data of `mode` (all of them for `any`). For `llm`, chunks whose last
    * generation timed out or failed count as lacking when `retryFailed` is set.
    */
-  pendingChunks(mode: PendingKind, afterId: number, limit: number, options: { retryFailed?: boolean; embedder?: string } = {}): SourceChunk[] {
-    const missing =
-      mode === 'any'
-        ? '1 = 1'
-        : mode === 'regex'
-        ? 'NOT EXISTS (SELECT 1 FROM rc_texts r WHERE r.chunk_id = c.id)'
-        : mode === 'embedding'
-          ? 'NOT EXISTS (SELECT 1 FROM chunk_embeddings e WHERE e.chunk_id = c.id AND e.embedder = @embedder)'
-          : options.retryFailed
-            ? "NOT EXISTS (SELECT 1 FROM qa_generations g WHERE g.chunk_id = c.id AND g.status IN ('ok', 'unparsable'))"
-            : 'NOT EXISTS (SELECT 1 FROM qa_generations g WHERE g.chunk_id = c.id)'
+  pendingChunks(mode: PendingKind, afterId: number, limit: number, options: PendingOptions = {}): SourceChunk[] {
     return this.db
-      .prepare(
-        `SELECT c.id, c.document_id AS documentId, c.ordinal, c.text, c.token_count AS tokenCount, d.title
-         FROM ${CHUNK_SOURCE} WHERE ${ACTIVE_CHUNK} AND c.id > @afterId AND ${missing} ORDER BY c.id LIMIT @limit`,
-      )
+      .prepare(`SELECT ${SOURCE_COLUMNS} FROM ${CHUNK_SOURCE} WHERE ${pendingCondition(mode, options)} AND c.id > @afterId ORDER BY c.id LIMIT @limit`)
       .all({ afterId, limit, embedder: options.embedder ?? '' }) as SourceChunk[]
   }
 
-  countPending(mode: PendingKind, options: { retryFailed?: boolean; embedder?: string } = {}): number {
-    let count = 0
-    let afterId = 0
-    // Counted through the same query the runs use, so "remaining" can never disagree with what a run would do.
-    for (;;) {
-      const rows = this.pendingIds(mode, afterId, options)
-      count += rows.length
-      if (rows.length < 10_000) return count
-      afterId = rows.at(-1) ?? afterId
-    }
-  }
-
-  private pendingIds(mode: PendingKind, afterId: number, options: { retryFailed?: boolean; embedder?: string }): number[] {
-    return this.pendingChunks(mode, afterId, 10_000, options).map((c) => c.id)
+  /** How many chunks `pendingChunks` would hand out in all: the same condition, counted without reading any text. */
+  countPending(mode: PendingKind, options: PendingOptions = {}): number {
+    return this.db.prepare(`SELECT COUNT(*) FROM ${CHUNK_SOURCE} WHERE ${pendingCondition(mode, options)}`).pluck().get({ embedder: options.embedder ?? '' }) as number
   }
 
   chunks(ids: readonly number[]): SourceChunk[] {
-    const statement = this.db.prepare(`SELECT c.id, c.document_id AS documentId, c.ordinal, c.text, c.token_count AS tokenCount, d.title FROM ${CHUNK_SOURCE} WHERE c.id = ?`)
+    const statement = this.db.prepare(`SELECT ${SOURCE_COLUMNS} FROM ${CHUNK_SOURCE} WHERE c.id = ?`)
     return ids.flatMap((id) => (statement.get(id) as SourceChunk | undefined) ?? [])
   }
 
@@ -292,7 +289,7 @@ export class ComprehensionStore {
 
   /** Every active chunk (id order) with its document, for the dataset build. */
   activeChunks(): SourceChunk[] {
-    return this.db.prepare(`SELECT c.id, c.document_id AS documentId, c.ordinal, c.text, c.token_count AS tokenCount, d.title FROM ${CHUNK_SOURCE} WHERE ${ACTIVE_CHUNK} ORDER BY c.id`).all() as SourceChunk[]
+    return this.db.prepare(`SELECT ${SOURCE_COLUMNS} FROM ${CHUNK_SOURCE} WHERE ${ACTIVE_CHUNK} ORDER BY c.id`).all() as SourceChunk[]
   }
 
   writeEmbeddings(embedder: string, rows: readonly { chunkId: number; vector: Float32Array }[]): void {
