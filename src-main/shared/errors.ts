@@ -21,6 +21,7 @@ export type ErrorCode =
   | 'unreadable_file'
   | 'io'
   | 'internal'
+  | 'verification_failed'
 
 export interface SerializedError {
   code: ErrorCode

@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path'
 import { LecternError } from '../../shared/errors.js'
 import { ADAPTER_TARGET_NAMES, TRAIN_DEVICES, trainParamsSchema, type TrainParamsInput } from '../../shared/types/train.js'
-import { trainRunDir, trainRunId } from '../../core/jobs/handlers/trainJob.js'
+import { trainRunDir, trainRunId } from '../../core/train/trainRuns.js'
 import { ADAPTER_FILE, prepareTrainRun, resolveTrainSettings } from '../../core/train/trainRun.js'
 import { oneOf, parseIntegerOption, parseNumberOption, print, requireDir, UsageError, withProject, type CliCommand } from '../CliContext.js'
 import { runJobInForeground } from '../runJobInForeground.js'

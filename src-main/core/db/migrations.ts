@@ -192,6 +192,37 @@ export const MIGRATIONS: readonly Migration[] = [
       `)
     },
   },
+  {
+    version: 4,
+    description: 'exports of trained runs with their verification reports, and evaluations',
+    up(db) {
+      db.exec(`
+        CREATE TABLE exports (
+          id INTEGER PRIMARY KEY,
+          job_id INTEGER NOT NULL UNIQUE REFERENCES jobs (id) ON DELETE CASCADE,
+          run_id TEXT NOT NULL,
+          format TEXT NOT NULL,
+          type TEXT,
+          path TEXT NOT NULL,
+          status TEXT NOT NULL CHECK (status IN ('running', 'verified', 'failed')),
+          files_json TEXT NOT NULL DEFAULT '[]',
+          verification_json TEXT,
+          error TEXT,
+          created_at_ms INTEGER NOT NULL,
+          finished_at_ms INTEGER
+        );
+        CREATE INDEX exports_by_run ON exports (run_id, id);
+        CREATE TABLE evaluations (
+          id INTEGER PRIMARY KEY,
+          job_id INTEGER NOT NULL UNIQUE REFERENCES jobs (id) ON DELETE CASCADE,
+          run_id TEXT NOT NULL,
+          report_json TEXT NOT NULL,
+          created_at_ms INTEGER NOT NULL
+        );
+        CREATE INDEX evaluations_by_run ON evaluations (run_id, id);
+      `)
+    },
+  },
 ]
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.at(-1)?.version ?? 0

@@ -35,8 +35,7 @@ import { exportPeftAdapter, PEFT_TARGET_MODULES, peftAdapterConfig, type PeftAda
  * Inferred, not run: no Python or GPU here, so train.py and the configs are checked for structure and values only.
  */
 
-export const CLUSTER_LAUNCHERS = ['accelerate-deepspeed', 'accelerate-fsdp', 'axolotl', 'llamafactory'] as const
-export type ClusterLauncher = (typeof CLUSTER_LAUNCHERS)[number]
+export { CLUSTER_LAUNCHERS, type ClusterLauncher } from '../../shared/types/export.js'
 
 /** Files of a bundle, relative to its folder. */
 export const BUNDLE_FILES = {

@@ -1,12 +1,12 @@
-import { createHash, type Hash } from 'node:crypto'
+import { createHash } from 'node:crypto'
 import { mkdir, mkdtemp, readdir, rename, rm, rmdir, stat, statfs, writeFile } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
 import { LecternError } from '../../shared/errors.js'
 import { formatBytes } from '../../shared/format.js'
 import { FileByteSink } from '../io/fileBytes.js'
+import { HashingSink } from '../io/HashingSink.js'
 import type { ModelSource } from '../model/convert/ModelSource.js'
 import { hfFolderJsonFiles, writeModelSafetensors } from '../model/convert/writeModelSafetensors.js'
-import type { ByteSink } from '../model/io/bytes.js'
 import { planSafetensorsShards, SAFETENSORS_INDEX_FILE } from '../model/safetensors/shardedSafetensors.js'
 import { openModel } from '../modelFiles/openModel.js'
 import { readAdapterFile } from '../train/adapterFile.js'
@@ -23,6 +23,8 @@ export interface ExportHfFolderOptions {
   signal?: AbortSignal
   /** Tensor data bytes written so far and their total (the index's `total_size`). */
   onProgress?: (writtenBytes: number, totalBytes: number) => void
+  /** Checks the finished folder before it takes its final name; a throw leaves nothing behind. */
+  verify?: (tempDir: string, source: ModelSource) => Promise<void>
 }
 
 export interface ExportedHfFile {
@@ -101,6 +103,7 @@ export async function exportHfFolder(
     // The folder must open as a model before it takes the final name (headers and JSON only; cheap).
     const check = await openModel(tempDir)
     await check.close()
+    await options.verify?.(tempDir, source)
     signal?.throwIfAborted()
 
     await checkTargetFree(target)
@@ -214,35 +217,6 @@ async function writeFolder(source: ModelSource, dir: string, jsonFiles: Record<s
     throw new LecternError('internal', `${dir}: no weights were written`)
   }
   return files.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-}
-
-/** Passes bytes to a file sink and hashes them on the way. */
-class HashingSink implements ByteSink {
-  readonly name: string
-  readonly file: FileByteSink
-  private readonly hash: Hash = createHash('sha256')
-
-  constructor(name: string, file: FileByteSink) {
-    this.name = name
-    this.file = file
-  }
-
-  get position(): number {
-    return this.file.position
-  }
-
-  async write(chunk: Uint8Array): Promise<void> {
-    this.hash.update(chunk)
-    await this.file.write(chunk)
-  }
-
-  close(): Promise<void> {
-    return this.file.close()
-  }
-
-  result(): ExportedHfFile {
-    return { name: this.name, bytes: this.file.position, sha256: this.hash.digest('hex') }
-  }
 }
 
 /** Refuses a target that exists and is not an empty folder. */

@@ -1,16 +1,8 @@
 import { join } from 'node:path'
 import { LecternError } from '../../../shared/errors.js'
-import { resolveTrainSettings, runTraining, RUNS_DIR, type TrainRunResult } from '../../train/trainRun.js'
+import { resolveTrainSettings, runTraining, type TrainRunResult } from '../../train/trainRun.js'
+import { trainRunDir } from '../../train/trainRuns.js'
 import type { JobHandler } from '../JobContext.js'
-
-/** A training run is a job; its folder is `runs/run-<job id>` in the project. */
-export function trainRunId(jobId: string): string {
-  return `run-${jobId}`
-}
-
-export function trainRunDir(projectDir: string, jobId: string): string {
-  return join(projectDir, RUNS_DIR, trainRunId(jobId))
-}
 
 interface TrainJobCheckpoint {
   /** Relative to the run folder. */

@@ -29,24 +29,7 @@ export interface WriteModelGgufOptions {
  * `fileType` gives it. Streams a few MiB at a time.
  */
 export async function writeModelGguf(source: ModelSource, sink: ByteSink, options: WriteModelGgufOptions): Promise<GgufLayout> {
-  const h = source.hyperparameters
-  const arch = ARCHITECTURES[h.architecture]
-  const planned = source.tensors.map((tensor) => {
-    const mapping = ggufNameForHf(arch, tensor.name)
-    if (!mapping) throw new Error(`${source.name}: no GGUF name for ${tensor.name}`)
-    const shape = [...tensor.shape].reverse()
-    const type = chooseTensorType({ fileType: options.fileType, tensorName: mapping.gguf, shape, layerCount: h.blockCount, tiedEmbeddings: h.tiedEmbeddings })
-    const permuteHeads = arch.permuteQueryKey && mapping.role !== null ? (mapping.role === 'query' ? h.headCount : h.headCountKv) : null
-    return { tensor, permuteHeads, toWrite: { name: mapping.gguf, shape, type } satisfies GgufTensorToWrite }
-  })
-  const metadata: GgufMetadata = new Map<string, GgufValue>([
-    ['general.architecture', { type: 'string', value: h.architecture }],
-    ...[...source.general].filter(([key]) => key !== 'general.architecture'),
-    ['general.file_type', { type: 'u32', value: ggufFileTypeNumber(options.fileType) }],
-    ...(isQuantized(options.fileType) ? [['general.quantization_version', { type: 'u32', value: 2 }] as [string, GgufValue]] : []),
-    ...[...ggufHyperparameterMetadata(h)].filter(([key]) => key !== 'general.architecture'),
-    ...source.tokenizer,
-  ])
+  const { metadata, planned } = planModelGguf(source, options.fileType)
   const chunkValues = options.chunkValues ?? 1024 * 1024
   const quantizeChunk = options.quantizeChunk ?? ((type: GgmlTypeName, values: Float32Array) => Promise.resolve(quantize(type, values)))
   return writeGguf(
@@ -62,6 +45,31 @@ export async function writeModelGguf(source: ModelSource, sink: ByteSink, option
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     },
   )
+}
+
+/** Metadata and tensors (GGUF names, shapes, types) of `source` written as `fileType`. */
+export function planModelGguf(source: ModelSource, fileType: GgufFileType) {
+  const h = source.hyperparameters
+  const arch = ARCHITECTURES[h.architecture]
+  const planned = source.tensors.map((tensor) => {
+    const mapping = ggufNameForHf(arch, tensor.name)
+    if (!mapping) throw new Error(`${source.name}: no GGUF name for ${tensor.name}`)
+    const shape = [...tensor.shape].reverse()
+    const type = chooseTensorType({ fileType, tensorName: mapping.gguf, shape, layerCount: h.blockCount, tiedEmbeddings: h.tiedEmbeddings })
+    const permuteHeads = arch.permuteQueryKey && mapping.role !== null ? (mapping.role === 'query' ? h.headCount : h.headCountKv) : null
+    return { tensor, permuteHeads, toWrite: { name: mapping.gguf, shape, type } satisfies GgufTensorToWrite }
+  })
+  const layoutKeys = new Set(['general.architecture', 'general.file_type', 'general.quantization_version'])
+  const carried = [...source.general].filter(([key]) => !layoutKeys.has(key))
+  const metadata: GgufMetadata = new Map<string, GgufValue>([
+    ['general.architecture', { type: 'string', value: h.architecture }],
+    ...carried,
+    ['general.file_type', { type: 'u32', value: ggufFileTypeNumber(fileType) }],
+    ...(isQuantized(fileType) ? [['general.quantization_version', { type: 'u32', value: 2 }] as [string, GgufValue]] : []),
+    ...[...ggufHyperparameterMetadata(h)].filter(([key]) => key !== 'general.architecture'),
+    ...source.tokenizer,
+  ])
+  return { metadata, planned }
 }
 
 function isQuantized(fileType: GgufFileType): boolean {
