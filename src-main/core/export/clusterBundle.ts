@@ -1,6 +1,7 @@
 import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { LecternError } from '../../shared/errors.js'
+import { CLUSTER_LAUNCHERS, type ClusterLauncher } from '../../shared/types/export.js'
 import { trainParamsSchema, type TrainParamsInput } from '../../shared/types/train.js'
 import { DATASET_FILES, exportDataset, type ExportFormat } from '../dataset/writeDataset.js'
 import { ADAPTER_FILE, PROJECT_TRAINING_DATA, RUN_CONFIG_FILE, resolveTrainSettings, type ResolvedTrainSettings } from '../train/trainRun.js'
@@ -35,7 +36,7 @@ import { exportPeftAdapter, PEFT_TARGET_MODULES, peftAdapterConfig, type PeftAda
  * Inferred, not run: no Python or GPU here, so train.py and the configs are checked for structure and values only.
  */
 
-export { CLUSTER_LAUNCHERS, type ClusterLauncher } from '../../shared/types/export.js'
+export { CLUSTER_LAUNCHERS, type ClusterLauncher }
 
 /** Files of a bundle, relative to its folder. */
 export const BUNDLE_FILES = {

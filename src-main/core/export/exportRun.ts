@@ -10,13 +10,15 @@ import { readHeldOutTexts } from '../eval/readHeldOut.js'
 import { FileByteSink } from '../io/fileBytes.js'
 import { HashingSink } from '../io/HashingSink.js'
 import type { ModelSource } from '../model/convert/ModelSource.js'
-import { planModelGguf, writeModelGguf } from '../model/convert/writeModelGguf.js'
+import { planModelGguf } from '../model/convert/writeModelGguf.js'
 import type { GgufMetadata, GgufValue } from '../model/gguf/ggufTypes.js'
 import { planGgufLayout } from '../model/gguf/writeGguf.js'
 import type { GgufFileType } from '../model/quantize/quantMixture.js'
 import { loadTensors } from '../train/tensorFiles.js'
 import { Tokenizer } from '../model/tokenizers/Tokenizer.js'
+import { writeGgufOnThreads } from '../modelFiles/convertModel.js'
 import { openModel, type OpenedModel } from '../modelFiles/openModel.js'
+import type { QuantizePoolOptions } from '../modelFiles/QuantizePool.js'
 import { AdapterForward } from '../train/AdapterForward.js'
 import { readAdapterFile } from '../train/adapterFile.js'
 import type { AdapterConfig } from '../train/adapters.js'
@@ -27,13 +29,15 @@ import type { FinishedTrainRun } from '../train/trainRuns.js'
 import { writeClusterBundle } from './clusterBundle.js'
 import { checkExportFreeSpace, exportHfFolder, type HfExportDtype } from './hfFolderExport.js'
 import { ollamaModelfile } from './ollamaModelfile.js'
-import { exportPeftAdapter, PEFT_CONFIG_FILE, PEFT_WEIGHTS_FILE, peftAdapterTensors } from './peftAdapter.js'
+import { exportPeftAdapter, PEFT_CONFIG_FILE, peftAdapterTensors } from './peftAdapter.js'
 import { compareDistributions, compareTensors, distributionChecks } from './verifyExport.js'
 
 export interface ExportRunHooks {
   signal: AbortSignal
-  /** Compute threads for the verification forward. */
+  /** Compute threads: quantizing workers (with `quantizeWorker`) and the verification forward. */
   threads: number
+  /** Starts a quantize worker; without it quantization runs on this thread. */
+  quantizeWorker?: QuantizePoolOptions['worker']
   log(message: string, level?: 'info' | 'warn' | 'error'): void
   /** `fraction` of the whole export, 0..1. */
   progress(fraction: number, message: string): void
@@ -158,8 +162,9 @@ async function writeVerifiedGguf(
     hooks.log(`Writing ${merged.name} as ${fileType} (${(totalBytes / 1024 ** 2).toFixed(1)} MiB)`)
     const sink = new HashingSink(basename(path), await FileByteSink.create(path))
     try {
-      await writeModelGguf(merged, sink, {
-        fileType,
+      await writeGgufOnThreads(merged, sink, fileType, {
+        threads: hooks.threads,
+        ...(hooks.quantizeWorker ? { quantizeWorker: hooks.quantizeWorker } : {}),
         signal: hooks.signal,
         onProgress: (written, total) => hooks.progress((WRITE_SHARE * written) / total, `Writing ${fileType}: ${Math.round((100 * written) / total)}%`),
       })

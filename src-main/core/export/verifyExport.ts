@@ -10,9 +10,10 @@ import type { AdapterForward } from '../train/AdapterForward.js'
 /**
  * The largest mean KL(adapted ‖ exported) accepted per weight type, in nats. Float types only round (F16 keeps
  * about 3 decimal digits). Quantized types lose more, in llama.cpp's order Q8_0 < Q5_K_M < Q4_K_M, and llama.cpp
- * also quantizes activations for them; small models lose most (a 64-wide test model: 1.7e-2 at Q8_0), so these
- * bounds are loose, yet a garbled tensor costs whole nats. A merge that lost the adapter is caught by
- * `distributionChecks`' comparison with the base, not by these bounds.
+ * also quantizes activations for them; small, sharply trained models lose most (a 64-wide test model: 1.7e-2 at
+ * Q8_0, 0.67 at Q4_K_M), so `distributionChecks` also accepts a quantized export whose error is small next to its
+ * distance from the base. A garbled tensor costs whole nats; a merge that lost the adapter is caught by the
+ * comparison with the base.
  */
 export const KL_TOLERANCE: Readonly<Record<ExportType, number>> = {
   f32: 1e-4,
@@ -22,6 +23,9 @@ export const KL_TOLERANCE: Readonly<Record<ExportType, number>> = {
   q5_k_m: 1e-1,
   q4_k_m: 2.5e-1,
 }
+
+const QUANTIZED: ReadonlySet<ExportType> = new Set(['q8_0', 'q5_k_m', 'q4_k_m'])
+const QUANTIZED_SHARE_OF_BASE_DISTANCE = 0.1
 
 /** Below this mean KL(adapted ‖ base) the adapter changes nothing worth exporting. */
 export const MIN_ADAPTER_EFFECT = 1e-7
@@ -112,11 +116,18 @@ export async function compareDistributions(input: CompareDistributionsInput): Pr
 /** The pass/fail checks a distribution comparison gives. */
 export function distributionChecks(d: DistributionComparison, type: ExportType): VerificationCheck[] {
   const fmt = (x: number): string => x.toExponential(2)
+  const withinTolerance = d.meanKl <= d.tolerance
+  // A sharply trained small model loses more to quantization than any fixed bound expects; the export still
+  // carries the adaptation when its error is small next to the distance to the base (garbage is far from both).
+  const smallNextToAdaptation = QUANTIZED.has(type) && d.meanKl <= QUANTIZED_SHARE_OF_BASE_DISTANCE * d.meanKlToBase
   const checks: VerificationCheck[] = [
     {
       name: 'matches the trained adapter',
-      passed: d.meanKl <= d.tolerance,
-      detail: `mean KL(adapted ‖ exported) ${fmt(d.meanKl)} (max ${fmt(d.maxKl)}) over ${d.positions} positions; ${type.toUpperCase()} allows ${fmt(d.tolerance)}; top-1 agreement ${(100 * d.top1Agreement).toFixed(1)}%`,
+      passed: withinTolerance || smallNextToAdaptation,
+      detail:
+        `mean KL(adapted ‖ exported) ${fmt(d.meanKl)} (max ${fmt(d.maxKl)}) over ${d.positions} positions; ${type.toUpperCase()} allows ${fmt(d.tolerance)}` +
+        (!withinTolerance && smallNextToAdaptation ? `, or a tenth of the distance to the base (${fmt(d.meanKlToBase)})` : '') +
+        `; top-1 agreement ${(100 * d.top1Agreement).toFixed(1)}%`,
     },
   ]
   if (d.adapterEffect < MIN_ADAPTER_EFFECT) {

@@ -21,7 +21,7 @@ export type FromWorker =
   | { type: 'cancelled' }
 
 /** Roles the job worker script plays: a job, or a helper a job starts (the same script, so builds need no other entry). */
-export type JobWorkerRole = 'job' | 'corpusPreparer'
+export type JobWorkerRole = 'job' | 'corpusPreparer' | 'quantizer'
 
 /** `workerData` of a job worker thread: its role, and how to start helpers from the same script. */
 export interface JobWorkerData {

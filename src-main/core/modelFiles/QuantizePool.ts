@@ -4,8 +4,8 @@ import type { WorkerOptions } from '../app/Workspace.js'
 import type { GgmlTypeName } from '../model/tensorTypes.js'
 
 export interface QuantizePoolOptions {
-  /** The quantize worker entry (built `quantizeWorker.js`, or the source through a TS loader). */
-  worker: Pick<WorkerOptions, 'workerScript' | 'workerExecArgv'>
+  /** The quantize worker entry (built `quantizeWorker.js`, or the source through a TS loader), or a function that starts one. */
+  worker: Pick<WorkerOptions, 'workerScript' | 'workerExecArgv'> | (() => Worker)
   /** Defaults to the machine's cores minus one, at least one. */
   size?: number
 }
@@ -26,7 +26,8 @@ export class QuantizePool {
   constructor(options: QuantizePoolOptions) {
     this.size = Math.max(1, options.size ?? availableParallelism() - 1)
     this.workers = Array.from({ length: this.size }, () => {
-      const entry: PoolWorker = { worker: new Worker(options.worker.workerScript, { execArgv: options.worker.workerExecArgv ?? [] }), busy: 0 }
+      const { worker } = options
+      const entry: PoolWorker = { worker: typeof worker === 'function' ? worker() : new Worker(worker.workerScript, { execArgv: worker.workerExecArgv ?? [] }), busy: 0 }
       entry.worker.on('message', (reply: { id: number; bytes?: Uint8Array; error?: string }) => {
         const job = this.pending.get(reply.id)
         if (!job) return

@@ -1,7 +1,9 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { FileByteSink } from '../io/fileBytes.js'
+import type { ModelSource } from '../model/convert/ModelSource.js'
 import { writeModelGguf } from '../model/convert/writeModelGguf.js'
+import type { ByteSink } from '../model/io/bytes.js'
 import { hfFolderJsonFiles, writeModelSafetensors, type SafetensorsExportType } from '../model/convert/writeModelSafetensors.js'
 import type { GgufFileType } from '../model/quantize/quantMixture.js'
 import { readAdapterFile } from '../train/adapterFile.js'
@@ -21,6 +23,23 @@ export interface ConvertModelOptions {
   adapter?: string
 }
 
+/** Writes `source` as a GGUF of `fileType` to `sink`, quantizing on a worker pool when threads and a worker are given. */
+export async function writeGgufOnThreads(source: ModelSource, sink: ByteSink, fileType: GgufFileType, options: Omit<ConvertModelOptions, 'adapter'> = {}): Promise<void> {
+  const { threads = 1, quantizeWorker, ...progress } = options
+  const quantized = !['F32', 'F16', 'BF16'].includes(fileType)
+  const pool = quantized && threads > 1 && quantizeWorker ? new QuantizePool({ worker: quantizeWorker, size: threads }) : null
+  try {
+    await writeModelGguf(source, sink, {
+      fileType,
+      ...progress,
+      // Smaller chunks give every worker something to do even on tensors of a few million values.
+      ...(pool ? { quantizeChunk: (type, values) => pool.quantize(type, values), chunksInFlight: 2 * pool.size, chunkValues: 256 * 1024 } : {}),
+    })
+  } finally {
+    await pool?.dispose()
+  }
+}
+
 /**
  * Converts `sourcePath` (GGUF file or HF folder) to `outPath`: a GGUF file, or an HF folder (created; files in
  * it are replaced only once complete). The result is reopened and checked before this resolves.
@@ -33,23 +52,14 @@ export async function convertModel(sourcePath: string, outPath: string, target: 
       opened.source = mergedModelSource(opened.source, config, values)
     }
     if (target.format === 'gguf') {
-      const { threads = 1, quantizeWorker, adapter: _merged, ...progress } = options
-      const quantized = !['F32', 'F16', 'BF16'].includes(target.type)
-      const pool = quantized && threads > 1 && quantizeWorker ? new QuantizePool({ worker: quantizeWorker, size: threads }) : null
+      const { adapter: _merged, ...writeOptions } = options
       const sink = await FileByteSink.create(outPath)
       try {
-        await writeModelGguf(opened.source, sink, {
-          fileType: target.type,
-          ...progress,
-          // Smaller chunks give every worker something to do even on tensors of a few million values.
-          ...(pool ? { quantizeChunk: (type, values) => pool.quantize(type, values), chunksInFlight: 2 * pool.size, chunkValues: 256 * 1024 } : {}),
-        })
+        await writeGgufOnThreads(opened.source, sink, target.type, writeOptions)
         await sink.commit()
       } catch (error) {
         await sink.abort()
         throw error
-      } finally {
-        await pool?.dispose()
       }
     } else {
       await mkdir(outPath, { recursive: true })

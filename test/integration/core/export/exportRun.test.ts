@@ -44,7 +44,7 @@ afterEach(() => {
 const params = (input: Omit<ExportParamsInput, 'run'>) => exportParamsSchema.parse({ run: 'run-1', ...input })
 
 describe('exportRun', () => {
-  it.each(['f16', 'q8_0'] as const)('GGUF %s: reloaded in llama.cpp, matches the adapter forward, differs from the base', async (type) => {
+  it.each(['f16', 'q8_0', 'bf16', 'q4_k_m'] as const)('GGUF %s: reloaded in llama.cpp, matches the adapter forward, differs from the base', async (type) => {
     const out = join(await tempDir(), `model-${type}.gguf`)
     const h = hooks()
     const outcome = await exportRun(projectDir, run, params({ format: 'gguf', type, out, verifyTokens: 64 }), h)
