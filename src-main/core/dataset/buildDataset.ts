@@ -188,7 +188,7 @@ export function planDataset(input: BuildDatasetInput): DatasetContents {
     if (!heldOut.has(document.id)) continue
     heldOutDocuments.push({ text: document.text, document_id: sourceOf(document) })
     heldOutTokens += document.tokenCount
-    for (const qa of input.qaPairs.get(document.id) ?? []) heldOutQa.push({ question: qa.question, answer: qa.answer, document_id: sourceOf(document) })
+    for (const qa of input.qaPairs.get(document.id) ?? []) heldOutQa.push({ question: qa.question, answer: qa.answer, document_id: sourceOf(document), chunk_id: document.id })
   }
 
   const countKind = (kind: SourceKind): number => items.filter((item) => item.kind === kind).length

@@ -47,6 +47,8 @@ export interface HeldOutQa {
   question: string
   answer: string
   document_id: number
+  /** The chunk the pair was generated from; absent in datasets built before it was recorded. */
+  chunk_id?: number
 }
 
 export interface DatasetSummary {
@@ -100,7 +102,7 @@ export async function writeDataset(datasetDir: string, contents: DatasetContents
   const files: [name: string, lines: Iterable<string>][] = [
     [DATASET_FILES.train, jsonLines(contents.train)],
     [DATASET_FILES.heldOut, contents.heldOutDocuments.map((d) => JSON.stringify({ text: d.text, document_id: d.document_id }))],
-    [DATASET_FILES.heldOutQa, contents.heldOutQa.map((qa) => JSON.stringify({ question: qa.question, answer: qa.answer, document_id: qa.document_id }))],
+    [DATASET_FILES.heldOutQa, contents.heldOutQa.map((qa) => JSON.stringify({ question: qa.question, answer: qa.answer, document_id: qa.document_id, ...(qa.chunk_id === undefined ? {} : { chunk_id: qa.chunk_id }) }))],
   ]
   const temporary = (name: string): string => join(datasetDir, `.${name}.partial`)
   try {

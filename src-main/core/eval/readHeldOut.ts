@@ -8,12 +8,13 @@ export function readHeldOutTexts(path: string, signal?: AbortSignal): Promise<He
   return readHeldOutLines(path, signal, (record, fail) => ({ text: textField(record, 'text', fail), document_id: documentId(record, fail) }))
 }
 
-/** The pairs of `heldout-qa.jsonl` (`{"question","answer","document_id"}` per line), in file order. */
+/** The pairs of `heldout-qa.jsonl` (`{"question","answer","document_id"}` per line, `chunk_id` optional), in file order. */
 export function readHeldOutQa(path: string, signal?: AbortSignal): Promise<HeldOutQa[]> {
   return readHeldOutLines(path, signal, (record, fail) => ({
     question: textField(record, 'question', fail),
     answer: textField(record, 'answer', fail),
     document_id: documentId(record, fail),
+    ...chunkId(record, fail),
   }))
 }
 
@@ -51,4 +52,11 @@ function documentId(record: Record<string, unknown>, fail: LineFail): number {
   const value = record['document_id']
   if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw fail(`\`document_id\` must be an integer, got ${describeJsonValue(value)}`)
   return value
+}
+
+function chunkId(record: Record<string, unknown>, fail: LineFail): { chunk_id?: number } {
+  if (!Object.hasOwn(record, 'chunk_id')) return {}
+  const value = record['chunk_id']
+  if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw fail(`\`chunk_id\` must be an integer, got ${describeJsonValue(value)}`)
+  return { chunk_id: value }
 }

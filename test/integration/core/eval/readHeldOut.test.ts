@@ -16,6 +16,9 @@ describe('held-out readers', () => {
       { text: 'Ünïcode ok', document_id: 5 },
     ])
     expect(await readHeldOutQa(join(dir, 'heldout-qa.jsonl'))).toEqual([{ question: 'Where is bile stored?', answer: 'the gallbladder', document_id: 4 }])
+    // Builds that record the source chunk add `chunk_id`.
+    await writeFile(join(dir, 'heldout-qa.jsonl'), `${JSON.stringify({ question: 'Where is bile stored?', answer: 'the gallbladder', document_id: 4, chunk_id: 17 })}\n`)
+    expect(await readHeldOutQa(join(dir, 'heldout-qa.jsonl'))).toEqual([{ question: 'Where is bile stored?', answer: 'the gallbladder', document_id: 4, chunk_id: 17 }])
   })
 
   it('name the file and line of a bad record, and a missing file', async () => {
@@ -27,6 +30,8 @@ describe('held-out readers', () => {
     await expect(readHeldOutQa(path)).rejects.toMatchObject({ code: 'invalid_argument', message: expect.stringMatching(/:1: `question` must be a string/) })
     await writeFile(path, '{"question": "q", "answer": "a", "document_id": "x"}\n')
     await expect(readHeldOutQa(path)).rejects.toMatchObject({ code: 'invalid_argument', message: expect.stringMatching(/:1: `document_id` must be an integer/) })
+    await writeFile(path, '{"question": "q", "answer": "a", "document_id": 1, "chunk_id": 1.5}\n')
+    await expect(readHeldOutQa(path)).rejects.toMatchObject({ code: 'invalid_argument', message: expect.stringMatching(/:1: `chunk_id` must be an integer/) })
     await expect(readHeldOutTexts(join(dir, 'nope.jsonl'))).rejects.toMatchObject({ code: 'not_found' })
   })
 })
