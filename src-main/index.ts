@@ -1,5 +1,5 @@
 import { join } from 'node:path'
-import { app, BrowserWindow, dialog, ipcMain, session } from 'electron'
+import { app, BrowserWindow, dialog, ipcMain, session, shell } from 'electron'
 import jobWorkerPath from './workers/jobWorker?modulePath'
 import { createServices, type Services } from './core/services.js'
 import { wireIpc } from './electron/ipcWiring.js'
@@ -38,6 +38,10 @@ async function startApp(): Promise<void> {
       const options: Electron.OpenDialogOptions = { title, properties: ['openFile'], filters: [{ name: extensions.join(', '), extensions }] }
       const result = main ? await dialog.showOpenDialog(main.window, options) : await dialog.showOpenDialog(options)
       return result.canceled ? null : (result.filePaths[0] ?? null)
+    },
+    showInFolder: async (path) => {
+      shell.showItemInFolder(path)
+      return true
     },
   })
   // Handlers first, so the page never calls before they exist.

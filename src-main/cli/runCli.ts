@@ -8,6 +8,8 @@ import { comprehendCommand } from './commands/comprehend.js'
 import { corpusCommand } from './commands/corpus.js'
 import { datasetCommand } from './commands/dataset.js'
 import { demoCommand } from './commands/demo.js'
+import { evalCommand } from './commands/eval.js'
+import { exportCommand } from './commands/export.js'
 import { importCommand } from './commands/import.js'
 import { initCommand } from './commands/init.js'
 import { jobCommand } from './commands/job.js'
@@ -17,7 +19,7 @@ import { resumeCommand } from './commands/resume.js'
 import { statusCommand } from './commands/status.js'
 import { trainCommand } from './commands/train.js'
 
-export const COMMANDS: readonly CliCommand[] = [initCommand, statusCommand, jobsCommand, jobCommand, cancelCommand, resumeCommand, demoCommand, modelCommand, importCommand, corpusCommand, comprehendCommand, clusterCommand, datasetCommand, trainCommand]
+export const COMMANDS: readonly CliCommand[] = [initCommand, statusCommand, jobsCommand, jobCommand, cancelCommand, resumeCommand, demoCommand, modelCommand, importCommand, corpusCommand, comprehendCommand, clusterCommand, datasetCommand, trainCommand, evalCommand, exportCommand]
 
 export function helpText(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length))

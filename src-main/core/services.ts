@@ -4,6 +4,7 @@ import { ApiEventBus } from './app/ApiEventBus.js'
 import { RecentProjects } from './app/RecentProjects.js'
 import { SettingsStore } from './app/SettingsStore.js'
 import { Workspace, type WorkerOptions } from './app/Workspace.js'
+import type { ChatComparer } from './eval/ChatComparer.js'
 
 export interface ServicesOptions {
   /** Folder for app-wide files (settings, recent projects): Electron's userData, or a folder of the caller's. */
@@ -16,6 +17,8 @@ export interface ServicesOptions {
   chooseImportPaths?: (options: { folders: boolean }) => Promise<string[] | null>
   /** Native picker for one file (a model, a JSONL); absent outside Electron. */
   chooseFile?: (options: { title: string; extensions: string[] }) => Promise<string | null>
+  /** Reveals a file or folder in the system's file manager; absent outside Electron. */
+  showInFolder?: (path: string) => Promise<boolean>
   /** Where warnings about the app's own files go. Defaults to `console.warn`. */
   warn?: (message: string) => void
 }
@@ -29,6 +32,9 @@ export interface Services {
   chooseDirectory: NonNullable<ServicesOptions['chooseDirectory']>
   chooseImportPaths: NonNullable<ServicesOptions['chooseImportPaths']>
   chooseFile: NonNullable<ServicesOptions['chooseFile']>
+  showInFolder: NonNullable<ServicesOptions['showInFolder']>
+  /** Side-by-side chat; llama.cpp is loaded on first use, not at start-up. */
+  chatComparer(): Promise<ChatComparer>
   dispose(): Promise<void>
 }
 
@@ -40,6 +46,7 @@ export async function createServices(options: ServicesOptions): Promise<Services
     SettingsStore.load(options.appDataDir, warn),
     RecentProjects.load(options.appDataDir, warn),
   ])
+  let chat: Promise<ChatComparer> | null = null
   const workspace = new Workspace(events, recents, options.jobWorker, () => settings.effectiveThreads(), warn)
   return {
     appInfo: {
@@ -59,6 +66,11 @@ export async function createServices(options: ServicesOptions): Promise<Services
     chooseDirectory: options.chooseDirectory ?? (() => Promise.resolve(null)),
     chooseImportPaths: options.chooseImportPaths ?? (() => Promise.resolve(null)),
     chooseFile: options.chooseFile ?? (() => Promise.resolve(null)),
-    dispose: () => workspace.dispose(),
+    showInFolder: options.showInFolder ?? (() => Promise.resolve(false)),
+    chatComparer: () => (chat ??= import('./eval/ChatComparer.js').then(({ ChatComparer }) => new ChatComparer())),
+    dispose: async () => {
+      await workspace.dispose()
+      await (await chat?.catch(() => null))?.dispose()
+    },
   }
 }

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs'
 import { isApiMethod, type ApiHandlers, type ApiMethod, type ApiResponse } from '../shared/api.js'
 import { requestSchemas } from '../shared/apiSchemas.js'
 import { LecternError, serializeError } from '../shared/errors.js'
@@ -5,6 +6,9 @@ import { listClusterPage } from '../core/cluster/listClusterPage.js'
 import { ComprehensionStore } from '../core/comprehension/ComprehensionStore.js'
 import { CorpusBrowser } from '../core/corpus/CorpusBrowser.js'
 import { readDatasetSummary } from '../core/dataset/datasetFiles.js'
+import { EvaluationStore } from '../core/eval/EvaluationStore.js'
+import { ExportStore } from '../core/export/ExportStore.js'
+import { listTrainRuns } from '../core/train/trainRuns.js'
 import { hardwareReport } from '../core/system/hardwareReport.js'
 import type { Services } from '../core/services.js'
 
@@ -52,6 +56,18 @@ export function createHandlers(services: Services): ApiHandlers {
     rejectQaPairs: async (filter) => ({ rejected: comprehension().rejectMatching(filter) }),
     listClusters: async ({ kind, offset, limit }) => listClusterPage(comprehension(), kind, offset ?? 0, limit ?? 20),
     getDataset: () => readDatasetSummary(workspace.project.dir),
+    listRuns: async () => listTrainRuns(workspace.project.db, workspace.project.dir),
+    listExports: async ({ runId }) => new ExportStore(workspace.project.db).list(runId),
+    getEvaluation: async ({ runId }) => new EvaluationStore(workspace.project.db).latest(runId),
+    chatCompare: async ({ runId, prompt, maxTokens }) => {
+      const report = new EvaluationStore(workspace.project.db).latest(runId)
+      if (report === null) throw new LecternError('not_found', `Evaluate ${runId} first: chat compares the base and adapted models its evaluation prepares`)
+      for (const path of [report.baseModel, report.adaptedModel]) {
+        if (!existsSync(path)) throw new LecternError('not_found', `${path} is gone; evaluate ${runId} again to rebuild it`, { file: path })
+      }
+      return (await services.chatComparer()).reply(report, prompt, maxTokens ?? 256)
+    },
+    showInFolder: ({ path }) => services.showInFolder(path),
   }
 }
 

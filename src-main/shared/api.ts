@@ -9,6 +9,7 @@ import { deserializeError, type SerializedError } from './errors.js'
 import type { AppInfo, AppSettings, HardwareReport, SettingsPatch } from './types/app.js'
 import type { ClusterInfo, ClusterRunInfo, ComprehensionTotals, DatasetSummary, QaPairInfo, QaRejectReason } from './types/comprehension.js'
 import type { ChunkDetail, ChunkInfo, ChunkPage, CorpusFilePage, CorpusFileStatus, DocumentInfo, ImportParamsInput } from './types/corpus.js'
+import type { ChatReply, EvalReport, ExportInfo, TrainRunInfo } from './types/export.js'
 import type { JobDetail, JobLogLine, JobRequest, JobSummary } from './types/jobs.js'
 import type { ProjectSummary, RecentProject } from './types/project.js'
 
@@ -58,6 +59,17 @@ export interface Api {
   listClusters(request: { kind: 'extend' | 'kmeans'; offset?: number | undefined; limit?: number | undefined }): Promise<{ run: ClusterRunInfo | null; total: number; clusters: ClusterInfo[] }>
   /** The project's built dataset, or null before the first build. */
   getDataset(): Promise<DatasetSummary | null>
+
+  /** Training runs of the open project, newest first. */
+  listRuns(): Promise<TrainRunInfo[]>
+  /** Exports of the project (of one run when `runId` is given), newest first, with their verification reports. */
+  listExports(request: { runId?: string | undefined }): Promise<ExportInfo[]>
+  /** The newest evaluation of a run, or null before the first. */
+  getEvaluation(request: { runId: string }): Promise<EvalReport | null>
+  /** One reply from the base and one from the adapted model of the run's newest evaluation, greedy, same prompt. */
+  chatCompare(request: { runId: string; prompt: string; maxTokens?: number | undefined }): Promise<{ base: ChatReply; adapted: ChatReply }>
+  /** Shows a file or folder in the system's file manager; resolves false where there is none (browser bridge). */
+  showInFolder(request: { path: string }): Promise<boolean>
 }
 
 export interface QaPairListRequest {
@@ -115,6 +127,11 @@ const methodNames = {
   rejectQaPairs: true,
   listClusters: true,
   getDataset: true,
+  listRuns: true,
+  listExports: true,
+  getEvaluation: true,
+  chatCompare: true,
+  showInFolder: true,
 } satisfies Record<ApiMethod, true>
 
 export const API_METHODS = Object.keys(methodNames) as ApiMethod[]

@@ -12,6 +12,7 @@ const rowId = z.number().int().min(1)
 const pageOffset = z.number().int().min(0).optional()
 const pageLimit = z.number().int().min(1).max(1000).optional()
 const qaStatus = z.enum(['accepted', 'rejected'])
+const runId = z.string().regex(/^run-\d+$/, 'a run id such as run-12')
 
 export const requestSchemas = {
   getAppInfo: noRequest,
@@ -60,4 +61,9 @@ export const requestSchemas = {
     .refine((r) => r.search !== undefined || r.reason !== undefined, 'give a search text or a reason, so not every pair is rejected'),
   listClusters: z.object({ kind: z.enum(['extend', 'kmeans']), offset: pageOffset, limit: pageLimit }).strict(),
   getDataset: noRequest,
+  listRuns: noRequest,
+  listExports: z.object({ runId: runId.optional() }).strict(),
+  getEvaluation: z.object({ runId }).strict(),
+  chatCompare: z.object({ runId, prompt: z.string().trim().min(1, 'type a message first').max(20_000), maxTokens: z.number().int().min(1).max(4096).optional() }).strict(),
+  showInFolder: z.object({ path: z.string().trim().min(1).max(4096) }).strict(),
 } satisfies { [M in ApiMethod]: z.ZodType<unknown, ApiRequest<M>> }

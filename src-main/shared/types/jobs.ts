@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { clusterParamsSchema, comprehendParamsSchema, datasetParamsSchema } from './comprehension.js'
 import { importParamsSchema } from './corpus.js'
+import { evalParamsSchema, exportParamsSchema } from './export.js'
 import { trainParamsSchema } from './train.js'
 
 export const JOB_STATES = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'interrupted'] as const
@@ -32,6 +33,8 @@ export const jobParamSchemas = {
   comprehend: comprehendParamsSchema,
   cluster: clusterParamsSchema,
   dataset: datasetParamsSchema,
+  export: exportParamsSchema,
+  eval: evalParamsSchema,
 }
 
 export type JobKind = keyof typeof jobParamSchemas
@@ -47,6 +50,8 @@ export const jobLabels: { [K in JobKind]: (params: JobParams<K>) => string } = {
     `${preview === null ? '' : 'Preview: '}${mode === 'regex' ? 'Mine reading comprehension' : `Generate questions with ${endpoint ?? lastPathPart(generator ?? '')}`}`,
   cluster: ({ embedder }) => (embedder === null ? 'Cluster the corpus' : `Embed and cluster with ${lastPathPart(embedder)}`),
   dataset: ({ seqLen, mix }) => `Build the dataset (${seqLen}-token sequences${mix === null ? '' : `, mixed with ${lastPathPart(mix)}`})`,
+  export: ({ run, format, type }) => `Export ${run} as ${format}${type === null ? '' : ` ${type.toUpperCase()}`}`,
+  eval: ({ run, type }) => `Evaluate ${run} against its base (${type.toUpperCase()})`,
 }
 
 function lastPathPart(path: string): string {
@@ -60,6 +65,8 @@ export const jobRequestSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('comprehend'), params: jobParamSchemas.comprehend }).strict(),
   z.object({ kind: z.literal('cluster'), params: jobParamSchemas.cluster.prefault({}) }).strict(),
   z.object({ kind: z.literal('dataset'), params: jobParamSchemas.dataset.prefault({}) }).strict(),
+  z.object({ kind: z.literal('export'), params: jobParamSchemas.export }).strict(),
+  z.object({ kind: z.literal('eval'), params: jobParamSchemas.eval.prefault({}) }).strict(),
 ])
 export type JobRequest = z.input<typeof jobRequestSchema>
 

@@ -4,6 +4,8 @@ import { runClusterJob } from './clusterJob.js'
 import { runComprehendJob } from './comprehendJob.js'
 import { runDatasetJob } from './datasetJob.js'
 import { runDemoJob } from './demoJob.js'
+import { runEvalJob } from './evalJob.js'
+import { runExportJob } from './exportJob.js'
 import { runImportJob } from './importJob.js'
 import { runTrainJob } from './trainJob.js'
 
@@ -15,4 +17,6 @@ export const JOB_HANDLERS: { [K in JobKind]: JobHandler<K> } = {
   comprehend: runComprehendJob,
   cluster: runClusterJob,
   dataset: runDatasetJob,
+  eval: runEvalJob,
+  export: runExportJob,
 }
