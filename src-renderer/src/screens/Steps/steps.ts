@@ -7,7 +7,7 @@ export interface StepInfo {
   plan: string[]
 }
 
-/** The wizard steps, in pipeline order. App.svelte shows a step's own screen once it lands (Import), and the StepScreen placeholder before. */
+/** The wizard steps, in pipeline order. App.svelte shows a step's own screen once it lands (Import, Comprehension, Evaluate, Export), and the StepScreen placeholder before. */
 export const STEPS: readonly StepInfo[] = [
   {
     id: 'import',
@@ -31,12 +31,12 @@ export const STEPS: readonly StepInfo[] = [
     id: 'evaluate',
     title: 'Evaluate',
     summary: 'Compare the adapted model with the base model.',
-    plan: ['Held-out perplexity', 'Closed-book question answering', 'Side-by-side chat'],
+    plan: ['Held-out and general-text perplexity', 'Closed-book question answering, question by question with its source', 'Side-by-side chat'],
   },
   {
     id: 'export',
     title: 'Export',
     summary: 'Merge and export a model that runs in llama.cpp, Ollama, LM Studio or vLLM.',
-    plan: ['GGUF (F16, Q8_0, Q4_K_M) and safetensors, each verified by reloading', 'Ollama Modelfile'],
+    plan: ['GGUF (F16 to Q4_K_M) and a Hugging Face folder, each verified by reloading', 'Ollama Modelfile, the adapter alone, or a bundle for cluster training'],
   },
 ]
