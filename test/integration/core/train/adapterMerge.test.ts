@@ -5,7 +5,7 @@ import type { TensorRef } from '../../../../src-main/core/autodiff/types.js'
 import type { ModelHyperparameters } from '../../../../src-main/core/model/hyperparameters.js'
 import { adapterProjection, adapterSite, moraLayout, planAdapters, type AdapterConfig, type AdapterSite } from '../../../../src-main/core/train/adapters.js'
 import { baseProjection, decoderLogits } from '../../../../src-main/core/train/decoder.js'
-import { adapterDeltaWeight, mergeWeights } from '../../../../src-main/core/train/mergeAdapters.js'
+import { adapterDeltaWeight, addDeltaRows, mergeWeights } from '../../../../src-main/core/train/mergeAdapters.js'
 import { tinyHyperparameters } from '../../../fixtures/tinyWeights.js'
 import { ADAPTER_METHODS, adapterConfig, constantWeights, randomAdapterValues, singleSitePlan, tinyWeightData, type AdapterMethod } from '../../../support/adapterCases.js'
 import { float64Session, relativeError, seeded, transposed, uniform } from '../../../support/float64Checks.js'
@@ -178,5 +178,23 @@ describe('a tiny decoder with adapters on all seven projections equals the decod
     expect(rounded).toBeLessThanOrEqual(1e-5)
     // The adapters must matter, or equality would prove nothing.
     expect(effect).toBeGreaterThan(0.05)
+  })
+})
+
+describe('ΔW by rows (what a streaming merge reads)', () => {
+  it.each(ADAPTER_METHODS)('%s: any chunk of rows added onto a buffer equals that slice of the whole ΔW', (_label, method) => {
+    const c = adapterConfig(method, 4)
+    const site = adapterSite('model.layers.0.mlp.up_proj.weight', 100, 70, c)
+    const values = randomAdapterValues(singleSitePlan(site), seeded(9), 0.5)
+    const whole = adapterDeltaWeight(site, c, values)
+    const k = site.inFeatures
+    for (const [first, count] of [[0, 70], [0, 1], [13, 29], [69, 1]] as const) {
+      const rows = new Float64Array(count * k).fill(0.25)
+      addDeltaRows(site, c, values, first, count, rows)
+      const expected = whole.subarray(first * k, (first + count) * k)
+      // LoRA sums its rank terms onto the buffer's value rather than onto zero: equal up to rounding.
+      expect(Math.max(...rows.map((v, i) => Math.abs(v - 0.25 - expected[i]!)))).toBeLessThanOrEqual(1e-12)
+    }
+    expect(() => addDeltaRows(site, c, values, 60, 20, new Float64Array(20 * k))).toThrow(/do not fit/)
   })
 })
