@@ -90,18 +90,22 @@ export async function exportRun(projectDir: string, run: FinishedTrainRun, param
   await removeExportLeftovers(target)
   const type = exportType(params)
   const started = performance.now()
-  switch (params.format) {
-    case 'gguf':
-      return exportGgufFile(projectDir, run, params, type!, target, hooks, started)
-    case 'ollama':
-      return exportOllamaFolder(projectDir, run, params, type!, target, hooks, started)
-    case 'safetensors':
-      return exportSafetensorsFolder(run, type!, target, hooks, started)
-    case 'adapter':
-      return exportAdapterFolder(run, target, hooks, started)
-    case 'bundle':
-      return exportBundle(projectDir, run, params, target, hooks, started)
-  }
+  const outcome = await (() => {
+    switch (params.format) {
+      case 'gguf':
+        return exportGgufFile(projectDir, run, params, type!, target, hooks, started)
+      case 'ollama':
+        return exportOllamaFolder(projectDir, run, params, type!, target, hooks, started)
+      case 'safetensors':
+        return exportSafetensorsFolder(run, type!, target, hooks, started)
+      case 'adapter':
+        return exportAdapterFolder(run, target, hooks, started)
+      case 'bundle':
+        return exportBundle(projectDir, run, params, target, hooks, started)
+    }
+  })()
+  hooks.progress(1, outcome.verification.passed ? 'Verified' : 'Failed verification')
+  return outcome
 }
 
 /** Removes temporary files and folders an interrupted export of `target` left beside it. */

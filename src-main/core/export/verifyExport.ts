@@ -147,7 +147,11 @@ export function distributionChecks(d: DistributionComparison, type: ExportType):
     checks.push({
       name: 'differs from the base model',
       passed: d.meanKl < d.meanKlToBase,
-      detail: `closer to the adapted model (KL ${fmt(d.meanKl)}) than to the base (KL ${fmt(d.meanKlToBase)}); the adapter's own effect is ${fmt(d.adapterEffect)}`,
+      detail:
+        (d.meanKl < d.meanKlToBase
+          ? `closer to the adapted model (KL ${fmt(d.meanKl)}) than to the base (KL ${fmt(d.meanKlToBase)})`
+          : `closer to the base (KL ${fmt(d.meanKlToBase)}) than to the adapted model (KL ${fmt(d.meanKl)}): the adaptation did not reach the file`) +
+        `; the adapter's own effect is ${fmt(d.adapterEffect)}`,
     })
   }
   return checks

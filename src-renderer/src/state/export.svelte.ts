@@ -100,6 +100,8 @@ export class ExportState {
   async startExport(params: ExportParamsInput): Promise<boolean> {
     this.starting = true
     this.error = null
+    // "Where the export is" named an earlier export; the new one gets its own card.
+    this.noFileManager = null
     try {
       const job = await this.client.startJob({ kind: 'export', params })
       // Updates for this job may have arrived before the call returned; they are newer than its answer.

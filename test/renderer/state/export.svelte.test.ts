@@ -54,4 +54,13 @@ describe('ExportState', () => {
     expect(state.job?.id).toBe('25')
     expect(calls.listExports).toHaveBeenCalledTimes(1)
   })
+
+  it('forgets where an earlier export is once a new one starts', async () => {
+    const { state } = stateWith({ showInFolder: async () => false, startJob: async () => makeExportJob({ id: '25' }) })
+    await state.start()
+    await state.showInFolder('/m/run-12-q8_0.gguf')
+    expect(state.noFileManager).toBe('/m/run-12-q8_0.gguf')
+    await state.startExport({ run: 'run-12', format: 'gguf', out: '/m/a.gguf' })
+    expect(state.noFileManager).toBeNull()
+  })
 })

@@ -48,3 +48,11 @@ describe('klDivergence', () => {
     expect(Number.isFinite(klDivergence(p, Float64Array.from([1, 0, 0])))).toBe(true)
   })
 })
+
+describe('distributionChecks wording', () => {
+  it('says which model the export is closer to', () => {
+    const detail = (d: Partial<DistributionComparison>): string => distributionChecks(comparison('f16', d), 'f16').find((c) => c.name === 'differs from the base model')!.detail
+    expect(detail({})).toMatch(/^closer to the adapted model/)
+    expect(detail({ meanKl: 5, meanKlToBase: 1e-5 })).toMatch(/^closer to the base .*did not reach the file/)
+  })
+})
