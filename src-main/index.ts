@@ -7,6 +7,7 @@ import { installApplicationMenu } from './electron/menu.js'
 import { hardenSession } from './electron/security.js'
 import { createMainWindow, type MainWindow } from './electron/window.js'
 import { createHandlers } from './ipc/handlers.js'
+import { probeHardwareOnce } from './core/system/hardwareReport.js'
 
 const devServerUrl = process.env['ELECTRON_RENDERER_URL']
 let services: Services | null = null
@@ -55,6 +56,8 @@ async function startApp(): Promise<void> {
     eventTargets: () => (main && !main.window.isDestroyed() ? [main.window.webContents] : []),
   })
   openWindow()
+  // The hardware probes (child processes, a few seconds) start now and are cached for the Settings screen.
+  probeHardwareOnce().catch((error: unknown) => console.error('[lectern] hardware probing failed:', error))
 }
 
 function openWindow(): void {

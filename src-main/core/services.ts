@@ -1,6 +1,9 @@
 import type { AppInfo } from '../shared/types/app.js'
 import { LECTERN_VERSION, PRODUCT_NAME } from '../shared/version.js'
+import type { RecommendedModel } from '../shared/types/models.js'
 import { ApiEventBus } from './app/ApiEventBus.js'
+import { ModelLibrary } from './app/ModelLibrary.js'
+import { resourcePath } from './app/resourcesDir.js'
 import { RecentProjects } from './app/RecentProjects.js'
 import { SettingsStore } from './app/SettingsStore.js'
 import { Workspace, type WorkerOptions } from './app/Workspace.js'
@@ -21,6 +24,8 @@ export interface ServicesOptions {
   showInFolder?: (path: string) => Promise<boolean>
   /** Where warnings about the app's own files go. Defaults to `console.warn`. */
   warn?: (message: string) => void
+  /** The Models page's download list. Defaults to `resources/models/recommended.json`. */
+  recommendedModels?: RecommendedModel[]
 }
 
 export interface Services {
@@ -29,6 +34,8 @@ export interface Services {
   settings: SettingsStore
   recents: RecentProjects
   workspace: Workspace
+  /** The app-wide model library (not per project). */
+  models: ModelLibrary
   chooseDirectory: NonNullable<ServicesOptions['chooseDirectory']>
   chooseImportPaths: NonNullable<ServicesOptions['chooseImportPaths']>
   chooseFile: NonNullable<ServicesOptions['chooseFile']>
@@ -46,6 +53,20 @@ export async function createServices(options: ServicesOptions): Promise<Services
     SettingsStore.load(options.appDataDir, warn),
     RecentProjects.load(options.appDataDir, warn),
   ])
+  const recommended =
+    options.recommendedModels ??
+    (await resourcePath('models/recommended.json')
+      .then((file) => ModelLibrary.readRecommended(file))
+      .catch((error: Error) => {
+        warn(`no recommended models: ${error.message}`)
+        return []
+      }))
+  const models = await ModelLibrary.load(options.appDataDir, {
+    recommended,
+    isOffline: () => settings.get().offline,
+    onDownload: (download) => events.emit('onModelDownload', download),
+    warn,
+  })
   let chat: Promise<ChatComparer> | null = null
   const workspace = new Workspace(events, recents, options.jobWorker, () => settings.effectiveThreads(), warn)
   return {
@@ -63,12 +84,14 @@ export async function createServices(options: ServicesOptions): Promise<Services
     settings,
     recents,
     workspace,
+    models,
     chooseDirectory: options.chooseDirectory ?? (() => Promise.resolve(null)),
     chooseImportPaths: options.chooseImportPaths ?? (() => Promise.resolve(null)),
     chooseFile: options.chooseFile ?? (() => Promise.resolve(null)),
     showInFolder: options.showInFolder ?? (() => Promise.resolve(false)),
     chatComparer: () => (chat ??= import('./eval/ChatComparer.js').then(({ ChatComparer }) => new ChatComparer())),
     dispose: async () => {
+      await models.dispose()
       await workspace.dispose()
       await (await chat?.catch(() => null))?.dispose()
     },

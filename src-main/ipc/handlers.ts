@@ -2,26 +2,37 @@ import { existsSync } from 'node:fs'
 import { isApiMethod, type ApiHandlers, type ApiMethod, type ApiResponse } from '../shared/api.js'
 import { requestSchemas } from '../shared/apiSchemas.js'
 import { LecternError, serializeError } from '../shared/errors.js'
+import { trainParamsSchema } from '../shared/types/train.js'
 import { listClusterPage } from '../core/cluster/listClusterPage.js'
 import { ComprehensionStore } from '../core/comprehension/ComprehensionStore.js'
 import { CorpusBrowser } from '../core/corpus/CorpusBrowser.js'
 import { readDatasetSummary } from '../core/dataset/datasetFiles.js'
 import { EvaluationStore } from '../core/eval/EvaluationStore.js'
 import { ExportStore } from '../core/export/ExportStore.js'
-import { listTrainRuns } from '../core/train/trainRuns.js'
+import { listRunCheckpoints, readRunMetrics } from '../core/train/runFiles.js'
+import { TrainPlanner } from '../core/train/TrainPlanner.js'
+import { listTrainRuns, trainRunDir } from '../core/train/trainRuns.js'
 import { hardwareReport } from '../core/system/hardwareReport.js'
 import type { Services } from '../core/services.js'
+import { assertJobAllowed, jobsOfWorkspace, stopNetworkWork } from '../core/app/networkPolicy.js'
 
 /** Every contract method, forwarding to the services. Arguments arrive already validated by `dispatch`. */
 export function createHandlers(services: Services): ApiHandlers {
   const { workspace, settings, recents } = services
   const corpus = (): CorpusBrowser => new CorpusBrowser(workspace.project.db)
   const comprehension = (): ComprehensionStore => new ComprehensionStore(workspace.project.db)
+  const trainPlanner = new TrainPlanner()
+  const runDir = (runId: string): string => trainRunDir(workspace.project.dir, runId.slice('run-'.length))
   return {
     getAppInfo: async () => services.appInfo,
     getHardwareReport: async () => hardwareReport(settings.get()),
     getSettings: async () => settings.get(),
-    updateSettings: (patch) => settings.update(patch),
+    updateSettings: async (patch) => {
+      const next = await settings.update(patch)
+      // The switch is hard: turning it on also stops what is already on the network.
+      if (next.offline) await stopNetworkWork({ cancelAllDownloads: () => services.models.cancelAllDownloads(), jobs: jobsOfWorkspace(workspace) })
+      return next
+    },
     listRecentProjects: () => recents.list(),
     forgetRecentProject: async ({ dir }) => {
       await recents.forget(dir)
@@ -34,9 +45,16 @@ export function createHandlers(services: Services): ApiHandlers {
     getCurrentProject: () => workspace.currentSummary(),
     listJobs: async ({ limit }) => workspace.project.jobs.list(limit),
     getJob: async ({ jobId, logLimit }) => workspace.project.jobs.detail(jobId, logLimit),
-    startJob: async (request) => workspace.queue.enqueue(request),
+    startJob: async (request) => {
+      assertJobAllowed(settings.get().offline, request.kind, request.params)
+      return workspace.queue.enqueue(request)
+    },
     cancelJob: async ({ jobId }) => workspace.queue.cancel(jobId),
-    resumeJob: async ({ jobId }) => workspace.queue.resume(jobId),
+    resumeJob: async ({ jobId }) => {
+      const job = workspace.project.jobs.detail(jobId, 0)
+      assertJobAllowed(settings.get().offline, job.kind, job.params)
+      return workspace.queue.resume(jobId)
+    },
     chooseImportPaths: (request) => services.chooseImportPaths(request),
     importFiles: async (params) => workspace.queue.enqueue({ kind: 'import', params }),
     listCorpusFiles: async (request) => corpus().listFiles(request),
@@ -57,6 +75,9 @@ export function createHandlers(services: Services): ApiHandlers {
     listClusters: async ({ kind, offset, limit }) => listClusterPage(comprehension(), kind, offset ?? 0, limit ?? 20),
     getDataset: () => readDatasetSummary(workspace.project.dir),
     listRuns: async () => listTrainRuns(workspace.project.db, workspace.project.dir),
+    planTraining: (params) => trainPlanner.plan(workspace.project.dir, trainParamsSchema.parse(params)),
+    listCheckpoints: ({ runId }) => listRunCheckpoints(runDir(runId)),
+    getRunMetrics: ({ runId }) => readRunMetrics(runDir(runId)),
     listExports: async ({ runId }) => new ExportStore(workspace.project.db).list(runId),
     getEvaluation: async ({ runId }) => new EvaluationStore(workspace.project.db).latest(runId),
     chatCompare: async ({ runId, prompt, maxTokens }) => {
@@ -68,6 +89,31 @@ export function createHandlers(services: Services): ApiHandlers {
       return (await services.chatComparer()).reply(report, prompt, maxTokens ?? 256)
     },
     showInFolder: ({ path }) => services.showInFolder(path),
+    listModels: ({ role }) => services.models.list({ role }),
+    addModel: ({ path, roles }) => services.models.add(path, { roles }),
+    removeModel: async ({ id }) => {
+      await services.models.remove(id)
+      return services.models.list()
+    },
+    setModelRoles: ({ id, roles }) => services.models.setRoles(id, roles),
+    listRecommendedModels: async () => services.models.recommended(),
+    downloadModel: async ({ recommendedId }) => services.models.startDownload(recommendedId),
+    cancelModelDownload: async ({ recommendedId }) => services.models.cancelDownload(recommendedId),
+    startPipeline: async ({ steps }) => {
+      for (const step of steps) assertJobAllowed(settings.get().offline, step.kind, step.params)
+      return workspace.pipeline.start(steps)
+    },
+    getPipeline: async () => workspace.pipeline.latest(),
+    cancelPipeline: async () => workspace.pipeline.cancel(),
+    continuePipeline: async () => {
+      const stopped = workspace.pipeline.latest()
+      const current = stopped?.steps[stopped.position]
+      if (current?.jobId) {
+        const job = workspace.project.jobs.detail(current.jobId, 0)
+        assertJobAllowed(settings.get().offline, job.kind, job.params)
+      }
+      return workspace.pipeline.continue()
+    },
   }
 }
 

@@ -11,7 +11,11 @@ import type { ClusterInfo, ClusterRunInfo, ComprehensionTotals, DatasetSummary, 
 import type { ChunkDetail, ChunkInfo, ChunkPage, CorpusFilePage, CorpusFileStatus, DocumentInfo, ImportParamsInput } from './types/corpus.js'
 import type { ChatReply, EvalReport, ExportInfo, TrainRunInfo } from './types/export.js'
 import type { JobDetail, JobLogLine, JobRequest, JobSummary } from './types/jobs.js'
+import type { LibraryModel, ModelDownload, ModelRole, RecommendedModelInfo } from './types/models.js'
+import type { PipelineInfo, PipelineRequest } from './types/pipeline.js'
 import type { ProjectSummary, RecentProject } from './types/project.js'
+import type { TrainParamsInput, TrainStepMetrics } from './types/train.js'
+import type { TrainCheckpointInfo, TrainPlanInfo } from './types/trainPlan.js'
 
 export interface Api {
   getAppInfo(): Promise<AppInfo>
@@ -62,6 +66,12 @@ export interface Api {
 
   /** Training runs of the open project, newest first. */
   listRuns(): Promise<TrainRunInfo[]>
+  /** The fit planner's memory estimate and step count for train parameters (cached per model and data file version). */
+  planTraining(request: TrainParamsInput): Promise<TrainPlanInfo>
+  /** A run's complete checkpoints, newest first. */
+  listCheckpoints(request: { runId: string }): Promise<TrainCheckpointInfo[]>
+  /** A run's per-step metrics from its metrics.jsonl, in step order. */
+  getRunMetrics(request: { runId: string }): Promise<TrainStepMetrics[]>
   /** Exports of the project (of one run when `runId` is given), newest first, with their verification reports. */
   listExports(request: { runId?: string | undefined }): Promise<ExportInfo[]>
   /** The newest evaluation of a run, or null before the first. */
@@ -70,6 +80,27 @@ export interface Api {
   chatCompare(request: { runId: string; prompt: string; maxTokens?: number | undefined }): Promise<{ base: ChatReply; adapted: ChatReply }>
   /** Shows a file or folder in the system's file manager; resolves false where there is none (browser bridge). */
   showInFolder(request: { path: string }): Promise<boolean>
+
+  /** The app-wide model library, each entry checked again (a vanished file is flagged); with `role`, only usable ones. */
+  listModels(request: { role?: ModelRole | undefined }): Promise<LibraryModel[]>
+  /** Validates a .gguf file or Hugging Face folder and adds it; a bad file is refused with an error naming it and why. */
+  addModel(request: { path: string; roles?: ModelRole[] | undefined }): Promise<LibraryModel>
+  /** Forgets a model (the file stays on disk). */
+  removeModel(request: { id: string }): Promise<LibraryModel[]>
+  setModelRoles(request: { id: string; roles: ModelRole[] }): Promise<LibraryModel>
+  /** The curated download list, with downloads in progress. */
+  listRecommendedModels(): Promise<RecommendedModelInfo[]>
+  /** Starts (or resumes) downloading a recommended model; refused while offline. Progress comes as `onModelDownload`. */
+  downloadModel(request: { recommendedId: string }): Promise<ModelDownload>
+  cancelModelDownload(request: { recommendedId: string }): Promise<ModelDownload>
+
+  /** Runs the given steps as a chain of jobs, the next when the previous succeeded; it continues after a restart. */
+  startPipeline(request: PipelineRequest): Promise<PipelineInfo>
+  /** The project's newest pipeline, or null. */
+  getPipeline(): Promise<PipelineInfo | null>
+  cancelPipeline(): Promise<PipelineInfo>
+  /** Resumes a stopped or cancelled pipeline at the step that stopped it. */
+  continuePipeline(): Promise<PipelineInfo>
 }
 
 export interface QaPairListRequest {
@@ -87,6 +118,11 @@ export interface ApiEvents {
   onJobUpdate: JobSummary
   onJobLog: { jobId: string; line: JobLogLine }
   onProjectChanged: ProjectSummary | null
+  /** A job's per-step metrics (a train step's loss, lr…), at most ~10 per second per job, the latest kept. */
+  onJobMetrics: { jobId: string; record: Record<string, number> }
+  onPipelineUpdate: PipelineInfo
+  /** A model download's progress and end, throttled. */
+  onModelDownload: ModelDownload
 }
 
 export type ApiMethod = keyof Api
@@ -128,15 +164,29 @@ const methodNames = {
   listClusters: true,
   getDataset: true,
   listRuns: true,
+  planTraining: true,
+  listCheckpoints: true,
+  getRunMetrics: true,
   listExports: true,
   getEvaluation: true,
   chatCompare: true,
   showInFolder: true,
+  listModels: true,
+  addModel: true,
+  removeModel: true,
+  setModelRoles: true,
+  listRecommendedModels: true,
+  downloadModel: true,
+  cancelModelDownload: true,
+  startPipeline: true,
+  getPipeline: true,
+  cancelPipeline: true,
+  continuePipeline: true,
 } satisfies Record<ApiMethod, true>
 
 export const API_METHODS = Object.keys(methodNames) as ApiMethod[]
 
-const eventNames = { onJobUpdate: true, onJobLog: true, onProjectChanged: true } satisfies Record<ApiEventName, true>
+const eventNames = { onJobUpdate: true, onJobLog: true, onProjectChanged: true, onJobMetrics: true, onPipelineUpdate: true, onModelDownload: true } satisfies Record<ApiEventName, true>
 export const API_EVENTS = Object.keys(eventNames) as ApiEventName[]
 
 /** Electron IPC channel for a method; the main process accepts nothing without this prefix. */

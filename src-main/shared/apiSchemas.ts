@@ -4,6 +4,9 @@ import { settingsPatchSchema } from './types/app.js'
 import { QA_REJECT_REASONS } from './types/comprehension.js'
 import { CORPUS_FILE_STATUSES, importParamsSchema } from './types/corpus.js'
 import { jobRequestSchema } from './types/jobs.js'
+import { MODEL_ROLES } from './types/models.js'
+import { trainParamsSchema } from './types/train.js'
+import { pipelineRequestSchema } from './types/pipeline.js'
 
 const noRequest = z.undefined()
 const projectDir = z.string().trim().min(1, 'a folder path is required').max(4096)
@@ -62,8 +65,22 @@ export const requestSchemas = {
   listClusters: z.object({ kind: z.enum(['extend', 'kmeans']), offset: pageOffset, limit: pageLimit }).strict(),
   getDataset: noRequest,
   listRuns: noRequest,
+  planTraining: trainParamsSchema,
+  listCheckpoints: z.object({ runId }).strict(),
+  getRunMetrics: z.object({ runId }).strict(),
   listExports: z.object({ runId: runId.optional() }).strict(),
   getEvaluation: z.object({ runId }).strict(),
   chatCompare: z.object({ runId, prompt: z.string().trim().min(1, 'type a message first').max(20_000), maxTokens: z.number().int().min(1).max(4096).optional() }).strict(),
   showInFolder: z.object({ path: z.string().trim().min(1).max(4096) }).strict(),
+  listModels: z.object({ role: z.enum(MODEL_ROLES).optional() }).strict(),
+  addModel: z.object({ path: z.string().trim().min(1, 'a model file or folder path is required').max(4096), roles: z.array(z.enum(MODEL_ROLES)).max(3).optional() }).strict(),
+  removeModel: z.object({ id: z.string().min(1).max(64) }).strict(),
+  setModelRoles: z.object({ id: z.string().min(1).max(64), roles: z.array(z.enum(MODEL_ROLES)).max(3) }).strict(),
+  listRecommendedModels: noRequest,
+  downloadModel: z.object({ recommendedId: z.string().min(1).max(100) }).strict(),
+  cancelModelDownload: z.object({ recommendedId: z.string().min(1).max(100) }).strict(),
+  startPipeline: pipelineRequestSchema,
+  getPipeline: noRequest,
+  cancelPipeline: noRequest,
+  continuePipeline: noRequest,
 } satisfies { [M in ApiMethod]: z.ZodType<unknown, ApiRequest<M>> }

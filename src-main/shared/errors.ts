@@ -22,6 +22,8 @@ export type ErrorCode =
   | 'io'
   | 'internal'
   | 'verification_failed'
+  /** A network path was asked for while the offline switch is on. */
+  | 'offline'
 
 export interface SerializedError {
   code: ErrorCode

@@ -84,7 +84,7 @@ describe('Lectern in Chromium, through the real handlers', () => {
     await expect.poll(() => page.getByTestId('effective-threads').textContent()).toBe('1')
     await app.screenshot('07-settings')
     const saved = JSON.parse(await readFile(join(app.appDataDir, 'settings.json'), 'utf8'))
-    expect(saved).toEqual({ computeThreads: 1 })
+    expect(saved).toEqual({ computeThreads: 1, offline: true })
   })
 
   it('ran without page errors or CSP violations', () => {

@@ -47,6 +47,12 @@ export interface AppHarness {
   /** Page errors and console errors (CSP violations among them) seen so far. */
   problems: string[]
   screenshot(name: string): Promise<void>
+  /**
+   * Closes the page and stops the backend as quitting mid-job does (a running job ends `interrupted`, its worker terminated without
+   * a last checkpoint), starts a fresh one on the same app data (new `services` and `bridge`), and loads the page
+   * from it, as the app does when started again.
+   */
+  restartBackend(): Promise<void>
   close(): Promise<void>
 }
 
@@ -77,7 +83,7 @@ export async function startAppHarness(): Promise<AppHarness> {
     })
     await page.goto(bridge.url + '/')
     const openedBrowser = browser
-    return {
+    const harness: AppHarness = {
       page,
       appDataDir,
       workDir,
@@ -87,13 +93,23 @@ export async function startAppHarness(): Promise<AppHarness> {
       screenshot: async (name) => {
         await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`), fullPage: true })
       },
+      restartBackend: async () => {
+        // The window goes with the app (and its event stream is not cut mid-chunk, which Chromium reports).
+        await page.goto('about:blank')
+        await harness.bridge.close()
+        await harness.services.dispose()
+        harness.services = await createServices({ appDataDir, shell: 'browser-bridge', jobWorker: sourceJobWorker() })
+        harness.bridge = await startBridgeServer({ handlers: createHandlers(harness.services), events: harness.services.events, staticDir: join(root, 'out/renderer') })
+        await page.goto(harness.bridge.url + '/')
+      },
       close: async () => {
         await openedBrowser.close()
-        await bridge.close()
-        await services.dispose()
+        await harness.bridge.close()
+        await harness.services.dispose()
         await rm(workDir, { recursive: true, force: true })
       },
     }
+    return harness
   } catch (error) {
     await browser?.close()
     await bridge.close()

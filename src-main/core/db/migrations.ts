@@ -223,6 +223,24 @@ export const MIGRATIONS: readonly Migration[] = [
       `)
     },
   },
+  {
+    version: 5,
+    description: 'pipelines: chains of job requests run one after another, surviving restarts',
+    up(db) {
+      db.exec(`
+        CREATE TABLE pipelines (
+          id INTEGER PRIMARY KEY,
+          steps_json TEXT NOT NULL,
+          position INTEGER NOT NULL DEFAULT 0,
+          job_ids_json TEXT NOT NULL DEFAULT '[]',
+          state TEXT NOT NULL CHECK (state IN ('running', 'succeeded', 'stopped', 'cancelled')),
+          error TEXT,
+          created_at_ms INTEGER NOT NULL,
+          updated_at_ms INTEGER NOT NULL
+        );
+      `)
+    },
+  },
 ]
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.at(-1)?.version ?? 0

@@ -120,6 +120,13 @@ export class JobQueue {
     if (running && !running.settled) {
       this.flushProgress(running)
       this.settle(running, 'interrupted', { error: { code: 'interrupted', message: 'Interrupted: Lectern closed while this job ran' } })
+      // Let the worker stop at its next step before terminating it: terminating a thread while a native call runs
+      // in it (an ORT training step) can abort the whole process with an uncaught Napi::Error.
+      const exited = new Promise<void>((resolve) => running.worker.once('exit', () => resolve()))
+      running.worker.postMessage({ type: 'cancel' } satisfies ToWorker)
+      let timer: ReturnType<typeof setTimeout> | undefined
+      await Promise.race([exited, new Promise<void>((resolve) => (timer = setTimeout(resolve, this.options.cancelGraceMs)))])
+      clearTimeout(timer)
       await running.worker.terminate()
     }
     releaseOwnerId(this.owner)

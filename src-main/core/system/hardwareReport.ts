@@ -1,6 +1,14 @@
 import { availableParallelism, cpus, freemem, release, totalmem } from 'node:os'
 import type { AppSettings, ExecutionProviderProbe, HardwareReport } from '../../shared/types/app.js'
-import { detectComputeThreads, probeExecutionProviders, type ComputeThreads } from '../train/executionProviders.js'
+import {
+  detectComputeThreads,
+  findMissingLibraries,
+  probeExecutionProviders,
+  REPORTED_EXECUTION_PROVIDERS,
+  type ComputeThreads,
+} from '../train/executionProviders.js'
+import { computePaths, hardwareSummary, stageDevices } from './hardwareSummary.js'
+import { probeLlamaBackends, type LlamaBackendVerdict } from './llamaBackends.js'
 
 /** 'auto' keeps one core free for the UI and the main process, and never goes below one thread. */
 export function autoComputeThreads(logicalCores = availableParallelism()): number {
@@ -11,12 +19,28 @@ export function resolveComputeThreads(setting: AppSettings['computeThreads']): n
   return setting === 'auto' ? autoComputeThreads() : setting
 }
 
-let probed: Promise<{ cores: ComputeThreads; probes: ExecutionProviderProbe[] }> | undefined
+export interface HardwareProbes {
+  cores: ComputeThreads
+  /** ONNX Runtime providers (training): cpu, webgpu, cuda, directml, coreml. */
+  probes: ExecutionProviderProbe[]
+  /** llama.cpp backends (generation, embedding): cpu, cuda, vulkan, metal. */
+  llama: LlamaBackendVerdict[]
+}
 
-/** Cores and execution providers, probed once per process: the probes spawn three short child processes (≈0.4 s). */
-export function probeHardwareOnce(): Promise<{ cores: ComputeThreads; probes: ExecutionProviderProbe[] }> {
-  probed ??= Promise.all([detectComputeThreads(), probeExecutionProviders()]).then(
-    ([cores, probes]) => ({ cores, probes }),
+let probed: Promise<HardwareProbes> | undefined
+
+/**
+ * Cores, ONNX Runtime providers and llama.cpp backends, probed once per process and cached. Every native probe
+ * runs in a child process (core/system/probeChild.ts): the ORT ones one after another, the llama.cpp ones side
+ * by side with them (a few seconds in all). A failed probing is not cached, so the next call tries again.
+ */
+export function probeHardwareOnce(): Promise<HardwareProbes> {
+  probed ??= Promise.all([
+    detectComputeThreads(),
+    probeExecutionProviders({ providers: REPORTED_EXECUTION_PROVIDERS }),
+    probeLlamaBackends({ findMissing: (libraries) => findMissingLibraries(libraries) }),
+  ]).then(
+    ([cores, probes, llama]) => ({ cores, probes, llama }),
     (error: unknown) => {
       probed = undefined
       throw error
@@ -27,8 +51,10 @@ export function probeHardwareOnce(): Promise<{ cores: ComputeThreads; probes: Ex
 
 export async function hardwareReport(settings: AppSettings): Promise<HardwareReport> {
   const cpuList = cpus()
-  const { cores, probes } = await probeHardwareOnce()
-  const gpus = probes.filter((p) => p.provider !== 'cpu' && p.available)
+  const { cores, probes, llama } = await probeHardwareOnce()
+  const paths = computePaths(llama, probes, process.platform, process.arch)
+  const gpus = paths.filter((p) => p.backend !== 'cpu' && p.available)
+  const ortGpus = probes.filter((p) => p.provider !== 'cpu' && p.available)
   return {
     cpuModel: cpuList[0]?.model.trim() ?? 'unknown',
     logicalCores: availableParallelism(),
@@ -40,11 +66,18 @@ export async function hardwareReport(settings: AppSettings): Promise<HardwareRep
     platform: process.platform,
     arch: process.arch,
     osRelease: release(),
-    accelerators: gpus.map((p) => ({ name: p.provider === 'cuda' ? 'CUDA' : 'WebGPU', kind: p.provider, memoryBytes: null })),
+    accelerators: gpus.flatMap((p) =>
+      p.devices.length > 0
+        ? p.devices.map((d) => ({ name: `${d.name} · ${p.runtime === 'llama.cpp' ? 'llama.cpp' : 'ONNX Runtime'}`, kind: p.backend, memoryBytes: d.vramTotalBytes }))
+        : [{ name: `${p.label} · ${p.runtime === 'llama.cpp' ? 'llama.cpp' : 'ONNX Runtime'}`, kind: p.backend, memoryBytes: null }],
+    ),
     acceleratorNote:
-      gpus.length > 0
+      ortGpus.length > 0
         ? 'Training can run on the GPUs listed; onnxruntime-node cannot report their memory.'
         : ['Training runs on the CPU.', ...probes.flatMap((p) => (p.reason === null ? [] : [p.reason]))].join(' '),
     executionProviders: probes,
+    computePaths: paths,
+    stages: stageDevices(paths),
+    summary: hardwareSummary(paths),
   }
 }

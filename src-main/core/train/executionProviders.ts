@@ -1,4 +1,4 @@
-import { execFile, spawn } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import { access, readdir, readFile, realpath } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { availableParallelism, cpus } from 'node:os'
@@ -7,23 +7,42 @@ import type { InferenceSession } from 'onnxruntime-node'
 import { LecternError } from '../../shared/errors.js'
 import type { ExecutionProviderProbe } from '../../shared/types/app.js'
 import { OnnxGraphBuilder } from '../autodiff/onnx/OnnxGraphBuilder.js'
+import { formatTimeout, PROBE_RESULT_MARKER, runProbeChild, type ProbeChildOutcome } from '../system/probeChild.js'
 
 /** The execution providers training can run on (specs/onnxruntime-node.md §3). */
-export type ExecutionProviderName = ExecutionProviderProbe['provider']
+export type ExecutionProviderName = 'cpu' | 'webgpu' | 'cuda'
+
+/** Every provider the hardware report probes: the training ones, plus DirectML (Windows) and CoreML (macOS). */
+export type OrtProviderName = ExecutionProviderProbe['provider']
 
 export const EXECUTION_PROVIDERS: readonly ExecutionProviderName[] = ['cpu', 'webgpu', 'cuda']
+
+export const REPORTED_EXECUTION_PROVIDERS: readonly OrtProviderName[] = ['cpu', 'webgpu', 'cuda', 'directml', 'coreml']
 
 export type { ExecutionProviderProbe }
 
 export interface ProbeExecutionProvidersOptions {
   /** Which providers to probe, in this order, one at a time. Defaults to `EXECUTION_PROVIDERS`. */
-  providers?: readonly ExecutionProviderName[]
+  providers?: readonly OrtProviderName[]
   /** Each probe is killed after this long and reported unavailable (a GPU driver can hang). Defaults to `30_000`. */
   timeoutMs?: number
   signal?: AbortSignal
 }
 
-const LABELS: Record<ExecutionProviderName, string> = { cpu: 'CPU', webgpu: 'WebGPU', cuda: 'CUDA' }
+export const EXECUTION_PROVIDER_LABELS: Record<OrtProviderName, string> = { cpu: 'CPU', webgpu: 'WebGPU', cuda: 'CUDA', directml: 'DirectML', coreml: 'CoreML' }
+const LABELS = EXECUTION_PROVIDER_LABELS
+
+/** Where onnxruntime-node 1.30 ships each provider (specs/onnxruntime-node.md §3, Packaging); `null`: everywhere it runs. */
+const PROVIDER_PLATFORMS: Record<OrtProviderName, { platforms: readonly string[]; archs: readonly string[]; where: string } | null> = {
+  cpu: null,
+  webgpu: null,
+  cuda: { platforms: ['linux'], archs: ['x64'], where: 'Linux x64' },
+  directml: { platforms: ['win32'], archs: ['x64', 'arm64'], where: 'Windows' },
+  coreml: { platforms: ['darwin'], archs: ['arm64'], where: 'macOS on Apple silicon' },
+}
+
+/** The name onnxruntime-node's `executionProviders` option takes for each provider. */
+const ORT_EP_NAMES: Record<OrtProviderName, string> = { cpu: 'cpu', webgpu: 'webgpu', cuda: 'cuda', directml: 'dml', coreml: 'coreml' }
 
 /**
  * Probes each provider by creating a real tiny ORT session with `executionProviders: [provider]` and running
@@ -130,7 +149,7 @@ export async function detectComputeThreads(): Promise<ComputeThreads> {
   return { threads, physicalCores, logicalCores, source }
 }
 
-interface RequiredLibrary {
+export interface RequiredLibrary {
   file: string
   /** Libraries with the same `what` are reported together. */
   what: string
@@ -221,7 +240,6 @@ function probeModel(): ProbeModel {
   return { bytes: builder.toModelBytes(), x, expected }
 }
 
-const RESULT_MARKER = '@@lectern-ep-probe@@'
 
 /**
  * The child's whole program (CommonJS, run with `-e`): read one JSON request from stdin, create the session,
@@ -232,7 +250,7 @@ let text = ''
 process.stdin.setEncoding('utf8')
 process.stdin.on('data', (chunk) => { text += chunk })
 process.stdin.on('end', async () => {
-  const done = (result) => process.stdout.write('\\n${RESULT_MARKER}' + JSON.stringify(result) + '\\n', () => process.exit(0))
+  const done = (result) => process.stdout.write('\\n${PROBE_RESULT_MARKER}' + JSON.stringify(result) + '\\n', () => process.exit(0))
   try {
     const request = JSON.parse(text)
     const ort = require(request.ortEntry)
@@ -251,32 +269,28 @@ process.stdin.on('end', async () => {
 
 type ChildResult = { ok: true; dims: number[]; data: number[] } | { ok: false; error: string }
 
-interface ChildOutcome {
-  result: ChildResult | null
-  stderr: string
-  exitCode: number | null
-  exitSignal: NodeJS.Signals | null
-  timedOut: boolean
-}
+type ChildOutcome = ProbeChildOutcome<ChildResult>
 
-async function probeOne(provider: ExecutionProviderName, timeoutMs: number, signal: AbortSignal | undefined): Promise<ExecutionProviderProbe> {
+async function probeOne(provider: OrtProviderName, timeoutMs: number, signal: AbortSignal | undefined): Promise<ExecutionProviderProbe> {
   const label = LABELS[provider]
-  if (provider === 'cuda' && !(process.platform === 'linux' && process.arch === 'x64')) {
-    return unavailable(provider, `onnxruntime-node ships its CUDA provider for Linux x64 only (this is ${process.platform} ${process.arch})`)
+  const shipped = PROVIDER_PLATFORMS[provider]
+  if (shipped !== null && !(shipped.platforms.includes(process.platform) && shipped.archs.includes(process.arch))) {
+    const reason = `${label} is not available on ${process.platform} ${process.arch}: onnxruntime-node ships its ${label} provider for ${shipped.where} only.`
+    return { provider, available: false, reason, missingLibraries: [] }
   }
   const model = probeModel()
   const sessionOptions: InferenceSession.SessionOptions = {
-    executionProviders: [provider],
+    executionProviders: [ORT_EP_NAMES[provider]],
     intraOpNumThreads: 1,
     interOpNumThreads: 1,
     logSeverityLevel: 3,
     // A GPU provider that cannot take a node would hand it to the CPU without a word; make that an error.
     ...(provider === 'cpu' ? {} : { extra: { session: { disable_cpu_ep_fallback: '1' } } }),
   }
-  const outcome = await runChild(
+  const outcome: ChildOutcome = await runProbeChild<ChildResult>(
+    CHILD_SOURCE,
     { ortEntry: ortEntryPath(), model: Buffer.from(model.bytes).toString('base64'), sessionOptions, x: Array.from(model.x), xDims: X_DIMS },
-    timeoutMs,
-    signal,
+    { timeoutMs, signal, what: 'execution provider probe' },
   )
   throwIfAborted(signal)
   if (outcome.result?.ok === true) {
@@ -296,7 +310,7 @@ async function probeOne(provider: ExecutionProviderName, timeoutMs: number, sign
   const diagnostics = stderrDiagnostics(outcome.stderr)
   let cause: string
   if (outcome.timedOut) {
-    cause = `the probe did not finish within ${timeoutMs < 1000 ? `${timeoutMs} ms` : `${timeoutMs / 1000} s`} and was stopped (a driver may be hanging)`
+    cause = `the probe did not finish within ${formatTimeout(timeoutMs)} and was stopped (a driver may be hanging)`
   } else if (outcome.result === null) {
     cause = `the probe process died (${outcome.exitSignal !== null ? `signal ${outcome.exitSignal}` : `exit code ${String(outcome.exitCode)}`})`
   } else {
@@ -313,51 +327,8 @@ async function probeOne(provider: ExecutionProviderName, timeoutMs: number, sign
   return { provider, available: false, reason: parts.join(' '), missingLibraries: found?.missing ?? [] }
 }
 
-function unavailable(provider: ExecutionProviderName, cause: string): ExecutionProviderProbe {
+function unavailable(provider: OrtProviderName, cause: string): ExecutionProviderProbe {
   return { provider, available: false, reason: `${LABELS[provider]} is not available: ${cause}.`, missingLibraries: [] }
-}
-
-function runChild(request: unknown, timeoutMs: number, signal: AbortSignal | undefined): Promise<ChildOutcome> {
-  return new Promise((resolve, reject) => {
-    // In Electron this executable is Electron itself; ELECTRON_RUN_AS_NODE makes it plain Node.
-    const child = spawn(process.execPath, ['-e', CHILD_SOURCE], {
-      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
-      stdio: ['pipe', 'pipe', 'pipe'],
-      windowsHide: true,
-    })
-    let stdout = ''
-    let stderr = ''
-    let timedOut = false
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-16_384)))
-    const timer = setTimeout(() => {
-      timedOut = true
-      child.kill('SIGKILL')
-    }, timeoutMs)
-    const onAbort = (): void => void child.kill('SIGKILL')
-    signal?.addEventListener('abort', onAbort, { once: true })
-    child.on('error', (error) => {
-      clearTimeout(timer)
-      signal?.removeEventListener('abort', onAbort)
-      reject(new LecternError('internal', `Could not start the execution provider probe (${process.execPath}): ${error.message}`, { cause: error }))
-    })
-    child.on('close', (exitCode, exitSignal) => {
-      clearTimeout(timer)
-      signal?.removeEventListener('abort', onAbort)
-      const line = stdout.split('\n').find((l) => l.startsWith(RESULT_MARKER))
-      let result: ChildResult | null = null
-      if (line !== undefined && !timedOut) {
-        try {
-          result = JSON.parse(line.slice(RESULT_MARKER.length)) as ChildResult
-        } catch {
-          result = null
-        }
-      }
-      resolve({ result, stderr, exitCode, exitSignal, timedOut })
-    })
-    child.stdin.on('error', () => {}) // the child may die before reading its request; 'close' reports that
-    child.stdin.end(JSON.stringify(request))
-  })
 }
 
 /** onnxruntime-node's entry file, resolved from here so the child loads the same copy as the app. */
@@ -396,7 +367,11 @@ function stderrDiagnostics(stderr: string): string[] {
 // ---------------------------------------------------------------------------------------------------------
 // Shared-library search (Linux).
 
-async function findMissingLibraries(libraries: readonly RequiredLibrary[], { extraSearchDirs = [] }: FindMissingLibrariesOptions): Promise<MissingLibraries> {
+/**
+ * Which of `libraries` the dynamic loader will not find (Linux): see `findMissingCudaLibraries`. Each missing group
+ * gets one phrase in `details`, naming any off-path copy or other major version found.
+ */
+export async function findMissingLibraries(libraries: readonly RequiredLibrary[], { extraSearchDirs = [] }: FindMissingLibrariesOptions = {}): Promise<MissingLibraries> {
   const ortBin = ortBinaryFolder()
   const envDirs = (process.env['LD_LIBRARY_PATH'] ?? '').split(delimiter).filter((d) => d !== '')
   const cache = await ldconfigCache()

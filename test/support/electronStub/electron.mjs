@@ -100,6 +100,7 @@ export const session = {
 }
 
 export const dialog = { showOpenDialog: async () => ({ canceled: true, filePaths: [] }) }
+export const shell = { showItemInFolder: (path) => (report.shownInFolder = path) }
 export const Menu = {
   buildFromTemplate: (template) => template,
   setApplicationMenu: () => (report.menuInstalled = true),
