@@ -17,18 +17,19 @@ export class SettingsState {
   }
 
   async load(): Promise<void> {
+    // The hardware report waits for the start-up probes (seconds); settings must not wait for it.
+    const hardware = this.client.getHardwareReport().then(
+      (report) => void (this.hardware = report),
+      (error: unknown) => void (this.error = errorMessage(error)),
+    )
     try {
-      const [settings, hardware, appInfo] = await Promise.all([
-        this.client.getSettings(),
-        this.client.getHardwareReport(),
-        this.client.getAppInfo(),
-      ])
+      const [settings, appInfo] = await Promise.all([this.client.getSettings(), this.client.getAppInfo()])
       this.settings = settings
-      this.hardware = hardware
       this.appInfo = appInfo
     } catch (error) {
       this.error = errorMessage(error)
     }
+    await hardware
   }
 
   async update(patch: SettingsPatch): Promise<void> {

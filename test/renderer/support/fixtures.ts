@@ -75,6 +75,16 @@ export function makeHardware(overrides: Partial<HardwareReport> = {}): HardwareR
     accelerators: [],
     acceleratorNote: 'GPU probing comes later.',
     executionProviders: [{ provider: 'cpu', available: true, reason: null, missingLibraries: [] }],
+    computePaths: [
+      { runtime: 'llama.cpp', backend: 'cpu', label: 'CPU', available: true, reason: null, install: null, missingLibraries: [], devices: [] },
+      { runtime: 'onnxruntime', backend: 'cpu', label: 'CPU', available: true, reason: null, install: null, missingLibraries: [], devices: [] },
+    ],
+    stages: [
+      { stage: 'generation', runtime: 'llama.cpp', backend: 'cpu', device: 'CPU' },
+      { stage: 'embedding', runtime: 'llama.cpp', backend: 'cpu', device: 'CPU' },
+      { stage: 'training', runtime: 'onnxruntime', backend: 'cpu', device: 'CPU' },
+    ],
+    summary: 'CPU only: no GPU path was probed.',
     ...overrides,
   }
 }

@@ -7,7 +7,7 @@ export interface StepInfo {
   plan: string[]
 }
 
-/** The wizard steps, in pipeline order. App.svelte shows a step's own screen once it lands (Import, Comprehension, Evaluate, Export), and the StepScreen placeholder before. */
+/** The wizard steps, in pipeline order. App.svelte shows a step's own screen once it lands (Import, Comprehension, Train, Evaluate, Export), and the StepScreen placeholder before. */
 export const STEPS: readonly StepInfo[] = [
   {
     id: 'import',

@@ -15,7 +15,7 @@ const threadSelect = (): HTMLSelectElement => screen.getByRole('combobox', { nam
 
 describe('SettingsScreen', () => {
   it('shows the hardware facts', () => {
-    renderSettings({ computeThreads: 'auto' }, makeHardware({ accelerators: [{ name: 'RTX 4090', kind: 'cuda', memoryBytes: null }] }))
+    renderSettings({ computeThreads: 'auto', offline: true }, makeHardware({ accelerators: [{ name: 'RTX 4090', kind: 'cuda', memoryBytes: null }] }))
     const hardware = within(screen.getByRole('region', { name: 'Hardware' }))
     expect(hardware.getByText('Test CPU 9000')).toBeInTheDocument()
     expect(hardware.getByTestId('effective-threads')).toHaveTextContent('3')
@@ -31,21 +31,21 @@ describe('SettingsScreen', () => {
   })
 
   it('offers Automatic and 1..logicalCores threads', () => {
-    renderSettings({ computeThreads: 'auto' })
+    renderSettings({ computeThreads: 'auto', offline: true })
     const options = within(threadSelect()).getAllByRole('option')
     expect(options.map((o) => o.textContent)).toEqual(['Automatic (3 on this machine)', '1', '2', '3', '4'])
     expect(threadSelect()).toHaveValue('auto')
   })
 
   it('saves a chosen thread count as a number', async () => {
-    const { onSave } = renderSettings({ computeThreads: 'auto' })
+    const { onSave } = renderSettings({ computeThreads: 'auto', offline: true })
     await userEvent.selectOptions(threadSelect(), '2')
     await userEvent.click(screen.getByRole('button', { name: 'Save' }))
     expect(onSave).toHaveBeenCalledWith({ computeThreads: 2 })
   })
 
   it('saves Automatic as "auto"', async () => {
-    const { onSave } = renderSettings({ computeThreads: 4 })
+    const { onSave } = renderSettings({ computeThreads: 4, offline: true })
     expect(threadSelect()).toHaveValue('4')
     await userEvent.selectOptions(threadSelect(), 'auto')
     await userEvent.click(screen.getByRole('button', { name: 'Save' }))
@@ -53,7 +53,7 @@ describe('SettingsScreen', () => {
   })
 
   it('selects the saved count when settings arrive before the hardware report', async () => {
-    const { view, onSave } = renderSettings({ computeThreads: 4 }, null)
+    const { view, onSave } = renderSettings({ computeThreads: 4, offline: true }, null)
     await view.rerender({ hardware: makeHardware() })
     expect(threadSelect()).toHaveValue('4')
     await userEvent.click(screen.getByRole('button', { name: 'Save' }))
