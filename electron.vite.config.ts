@@ -25,7 +25,7 @@ export default defineConfig({
   renderer: {
     root: fromRoot('src-renderer'),
     base: './',
-    build: { rolldownOptions: { input: { index: fromRoot('src-renderer/index.html') } } },
+    build: { minify: true, rolldownOptions: { input: { index: fromRoot('src-renderer/index.html') } } },
     plugins: [svelte({ configFile: fromRoot('svelte.config.js') })],
   },
 })

@@ -15,7 +15,7 @@
  * (a busy neighbour on a 2-core VM slows every phase). Figures are printed, never asserted.
  */
 import { copyFile, open, rm, stat } from 'node:fs/promises'
-import { availableParallelism, cpus } from 'node:os'
+import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { rowChunks } from '../../src-main/core/model/convert/ModelSource.js'
 import type { ModelHyperparameters } from '../../src-main/core/model/hyperparameters.js'
@@ -27,36 +27,15 @@ import { planAdapters, type AdapterConfig } from '../../src-main/core/train/adap
 import { mergedModelSource } from '../../src-main/core/train/mergedModelSource.js'
 import { sourceQuantizeWorker } from '../../src-main/devbridge/sourceJobWorker.js'
 import { ADAPTER_TARGET_NAMES } from '../../src-main/shared/types/train.js'
-import { benchEntry, forkPhase, MB, mb, table, withBenchRun } from './benchSupport.js'
+import { benchEntry, forkPhaseWithOthers, LLAMA_PRESETS, mb, measurePhase, rate, ratio, rssTimeline, table, withBenchRun } from './benchSupport.js'
 import { exportInputs, type ExportInputs } from './export/exportInputs.js'
 import { expectedGgufSize } from './expectedGgufSize.js'
-import { RssSampler, type RssReport } from './RssSampler.js'
+import type { RssReport } from './RssSampler.js'
 
 /** Values per readRows call in the read-only phases: the GGUF writer's default chunk (16 MiB of float32). */
 const READ_CHUNK_VALUES = 4 * 1024 * 1024
 const FILE_TYPES: GgufFileType[] = ['F16', 'Q4_K_M']
 const ADAPTER: Omit<AdapterConfig, 'dropout'> = { method: 'mora', rank: 64, moraType: 6, targets: [...ADAPTER_TARGET_NAMES], loraAlpha: 128, rsLora: false }
-
-const llama = (e: number, f: number, blocks: number, heads: number, kvHeads: number, vocab: number): ModelHyperparameters => ({
-  architecture: 'llama',
-  vocabSize: vocab,
-  contextLength: 2048,
-  embeddingLength: e,
-  blockCount: blocks,
-  feedForwardLength: f,
-  headCount: heads,
-  headCountKv: kvHeads,
-  headDim: e / heads,
-  rmsNormEps: 1e-5,
-  ropeTheta: 10000,
-  tiedEmbeddings: false,
-})
-
-/** bench:model's presets. full: 268 M weights, 537 MB as F16. quick: 31 M weights, 63 MB as F16. */
-const PRESETS = {
-  full: { hyperparameters: llama(1024, 2816, 18, 16, 4, 32000), minF16Bytes: 500 * MB },
-  quick: { hyperparameters: llama(512, 1536, 8, 8, 4, 6000), minF16Bytes: 0 },
-}
 
 type PhaseSpec =
   | { kind: 'idle' }
@@ -83,16 +62,7 @@ interface PhaseResult {
 
 // ------------------------------------------------------------------------------------------- child: one phase
 
-async function runPhaseHere(spec: PhaseSpec): Promise<PhaseResult> {
-  const sampler = await RssSampler.start(50)
-  const cpuStart = process.cpuUsage()
-  const start = performance.now()
-  const partial = await phaseBody(spec)
-  const seconds = (performance.now() - start) / 1000
-  const cpu = process.cpuUsage(cpuStart)
-  const rss = await sampler.stop()
-  return { ...partial, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, rss }
-}
+const runPhaseHere = (spec: PhaseSpec): Promise<PhaseResult> => measurePhase(() => phaseBody(spec))
 
 /** Writes ` 10% 20% …` to stderr as a phase goes. */
 function tenths(): (done: number, total: number) => void {
@@ -161,17 +131,7 @@ async function phaseBody(spec: PhaseSpec): Promise<Omit<PhaseResult, 'seconds' |
 
 // ------------------------------------------------------------------------------------------ parent: the run
 
-function machineBusyMs(): number {
-  return cpus().reduce((sum, { times }) => sum + times.user + times.nice + times.sys + times.irq, 0)
-}
-
-async function runPhase(spec: PhaseSpec): Promise<PhaseResult> {
-  const busyBefore = machineBusyMs()
-  const started = performance.now()
-  const result = await forkPhase<PhaseSpec, PhaseResult>(import.meta.url, spec)
-  const othersMs = machineBusyMs() - busyBefore - result.cpuSeconds * 1000
-  return { ...result, othersCores: Math.max(0, othersMs / (performance.now() - started)) }
-}
+const runPhase = (spec: PhaseSpec): Promise<PhaseResult> => forkPhaseWithOthers<PhaseSpec, PhaseResult>(import.meta.url, spec)
 
 interface TypeRun {
   fileType: GgufFileType
@@ -182,7 +142,7 @@ interface TypeRun {
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick')
   const split = process.argv.includes('--split')
-  const preset = quick ? PRESETS.quick : PRESETS.full
+  const preset = quick ? LLAMA_PRESETS.quick : LLAMA_PRESETS.full
   const h = preset.hyperparameters
   const threads = availableParallelism()
   await withBenchRun('lectern-bench-export-', async ({ dir, log, elapsedSeconds }) => {
@@ -224,21 +184,8 @@ async function main(): Promise<void> {
 
 // ------------------------------------------------------------------------------------------------- report
 
-const rate = (bytes: number, seconds: number): string => (bytes / MB / seconds).toFixed(1)
-const ratio = (a: number, b: number, digits = 2): string => `${(a / b).toFixed(digits)}×`
 const cpuOf = (p: PhaseResult): string => (p.cpuSeconds / p.seconds).toFixed(2)
 const othersOf = (p: PhaseResult): string => (p.othersCores ?? 0).toFixed(2)
-
-/** Max RSS in each tenth of the phase, in MB: flat means bounded memory, a staircase means something accumulates. */
-function rssTimeline(rss: RssReport): string {
-  const last = rss.samples.at(-1)?.[0] ?? 0
-  const buckets = Array.from({ length: 10 }, () => 0)
-  for (const [ms, bytes] of rss.samples) {
-    const i = Math.min(9, Math.floor((10 * ms) / Math.max(1, last)))
-    buckets[i] = Math.max(buckets[i]!, bytes)
-  }
-  return buckets.map((b) => (b ? mb(b, 0) : '-').padStart(5)).join('')
-}
 
 interface Report {
   quick: boolean

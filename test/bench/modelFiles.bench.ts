@@ -24,9 +24,9 @@ import type { ModelHyperparameters } from '../../src-main/core/model/hyperparame
 import type { GgufFileType } from '../../src-main/core/model/quantize/quantMixture.js'
 import { QuantizePool } from '../../src-main/core/modelFiles/QuantizePool.js'
 import { sourceQuantizeWorker } from '../../src-main/devbridge/sourceJobWorker.js'
-import { benchEntry, forkPhase, MB, mb, table, withBenchRun } from './benchSupport.js'
+import { benchEntry, forkPhase, LLAMA_PRESETS, mb, measurePhase, rate, ratio, rssTimeline, table, withBenchRun } from './benchSupport.js'
 import { expectedGgufSize, GGML_BITS_PER_WEIGHT } from './expectedGgufSize.js'
-import { RssSampler, type RssReport } from './RssSampler.js'
+import type { RssReport } from './RssSampler.js'
 import { syntheticModelSource } from './syntheticModel.js'
 import { syntheticTokenizerMetadata } from './syntheticTokenizerMetadata.js'
 
@@ -35,27 +35,6 @@ const READ_CHUNK_VALUES = 4 * 1024 * 1024
 /** Block size of the plain-byte reads and of the fs baselines: FileByteSink's default block. */
 const IO_BLOCK_BYTES = 4 * 1024 * 1024
 const FILE_TYPES: GgufFileType[] = ['F16', 'Q4_K_M']
-
-const llama = (e: number, f: number, blocks: number, heads: number, kvHeads: number, vocab: number): ModelHyperparameters => ({
-  architecture: 'llama',
-  vocabSize: vocab,
-  contextLength: 2048,
-  embeddingLength: e,
-  blockCount: blocks,
-  feedForwardLength: f,
-  headCount: heads,
-  headCountKv: kvHeads,
-  headDim: e / heads,
-  rmsNormEps: 1e-5,
-  ropeTheta: 10000,
-  tiedEmbeddings: false,
-})
-
-/** full: 268 M weights, 537 MB as F16. quick: 31 M weights, 63 MB as F16. Row lengths are multiples of 256 (K-quant blocks). */
-const PRESETS = {
-  full: { hyperparameters: llama(1024, 2816, 18, 16, 4, 32000), minF16Bytes: 500 * MB },
-  quick: { hyperparameters: llama(512, 1536, 8, 8, 4, 6000), minF16Bytes: 0 },
-}
 
 type PhaseSpec =
   | { kind: 'idle' }
@@ -89,14 +68,7 @@ interface PhaseResult {
 let keptAlive: unknown = null
 
 async function runPhaseHere(spec: PhaseSpec): Promise<PhaseResult> {
-  const sampler = await RssSampler.start(50)
-  const cpuStart = process.cpuUsage()
-  const start = performance.now()
-  const partial = await phaseBody(spec)
-  const seconds = (performance.now() - start) / 1000
-  const cpu = process.cpuUsage(cpuStart)
-  const rss = await sampler.stop()
-  const result: PhaseResult = { ...partial, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, rss }
+  const result: PhaseResult = await measurePhase(() => phaseBody(spec))
   if (keptAlive !== null) {
     // After the figures above, so the forced collections change none of them. Backing stores of dead
     // ArrayBuffers are released by a background sweep, so let the event loop turn between collections.
@@ -213,7 +185,7 @@ interface TypeRun {
 
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick')
-  const preset = quick ? PRESETS.quick : PRESETS.full
+  const preset = quick ? LLAMA_PRESETS.quick : LLAMA_PRESETS.full
   const h = preset.hyperparameters
   await withBenchRun('lectern-bench-', async ({ dir, log, elapsedSeconds }) => {
     log(`idle process`)
@@ -251,19 +223,6 @@ async function main(): Promise<void> {
 
 // ------------------------------------------------------------------------------------------------- report
 
-const rate = (bytes: number, seconds: number): string => (bytes / MB / seconds).toFixed(1)
-const ratio = (a: number, b: number, digits = 2): string => `${(a / b).toFixed(digits)}×`
-
-/** Max RSS in each tenth of the phase, in MB: flat means bounded memory, a staircase means something accumulates. */
-function rssTimeline(rss: RssReport): string {
-  const last = rss.samples.at(-1)?.[0] ?? 0
-  const buckets = Array.from({ length: 10 }, () => 0)
-  for (const [ms, bytes] of rss.samples) {
-    const i = Math.min(9, Math.floor((10 * ms) / Math.max(1, last)))
-    buckets[i] = Math.max(buckets[i]!, bytes)
-  }
-  return buckets.map((b) => (b ? mb(b, 0) : '-').padStart(5)).join('')
-}
 
 function report(r: { quick: boolean; h: ModelHyperparameters; minF16Bytes: number; dir: string; idle: PhaseResult; source: PhaseResult; runs: TypeRun[]; totalSeconds: number }): void {
   const { h } = r

@@ -42,7 +42,7 @@ import { nextBatch, type Batch, type BatchCursor } from '../../src-main/core/tra
 import { trainParamsSchema } from '../../src-main/shared/types/train.js'
 import { writeTinyGgufModel } from '../fixtures/tinyModels.js'
 import { TINY_WORDS } from '../fixtures/tokenizers/tinyTokenizers.js'
-import { benchEntry, forkPhase, mb, table, withBenchRun } from './benchSupport.js'
+import { benchEntry, forkPhaseWithOthers, mb, table, withBenchRun } from './benchSupport.js'
 import { RssSampler, type RssReport } from './RssSampler.js'
 import { summarizeOrtProfile, type ProfileSummary } from './train/ortProfile.js'
 
@@ -354,18 +354,7 @@ async function timeSession(spec: Extract<PhaseSpec, { kind: 'session' }>): Promi
 
 // ------------------------------------------------------------------------------------------ parent: the run
 
-/** Busy time of all CPUs of the machine, in ms, whoever used it. */
-function machineBusyMs(): number {
-  return cpus().reduce((sum, { times }) => sum + times.user + times.nice + times.sys + times.irq, 0)
-}
-
-async function runPhase(spec: PhaseSpec): Promise<PhaseResult> {
-  const busyBefore = machineBusyMs()
-  const started = performance.now()
-  const result = await forkPhase<PhaseSpec, PhaseResult>(import.meta.url, spec)
-  const othersMs = machineBusyMs() - busyBefore - result.cpuSeconds * 1000
-  return { ...result, othersCores: Math.max(0, othersMs / (performance.now() - started)) }
-}
+const runPhase = (spec: PhaseSpec): Promise<PhaseResult> => forkPhaseWithOthers<PhaseSpec, PhaseResult>(import.meta.url, spec)
 
 interface RunResult {
   label: string

@@ -1,4 +1,5 @@
 import { getLlama, LlamaLogLevel, type Llama, type Token } from 'node-llama-cpp'
+import { createExactContext } from '../../src-main/core/export/verifyExport.js'
 
 let llamaPromise: Promise<Llama> | null = null
 
@@ -10,20 +11,13 @@ export function testLlama(): Promise<Llama> {
 
 /**
  * llama.cpp's next-token distribution after every prefix of `tokens` (teacher-forced, one batch), each as a
- * dense Float64Array over the vocabulary. Flash attention off and an F32 KV cache keep llama.cpp's arithmetic
- * close to a float64 reference.
+ * dense Float64Array over the vocabulary, from `createExactContext` (close to a float64 reference).
  */
 export async function llamaNextTokenProbabilities(modelPath: string, tokens: number[], vocabSize: number): Promise<Float64Array[]> {
   const llama = await testLlama()
   const model = await llama.loadModel({ modelPath, gpuLayers: 0 })
   try {
-    const context = await model.createContext({
-      contextSize: Math.max(64, tokens.length + 8),
-      threads: 1,
-      flashAttention: false,
-      experimentalKvCacheKeyType: 'F32',
-      experimentalKvCacheValueType: 'F32',
-    })
+    const context = await createExactContext(model, Math.max(64, tokens.length + 8))
     try {
       const sequence = context.getSequence()
       const results = await sequence.controlledEvaluate(tokens.map((t) => [t as Token, { generateNext: { probabilities: true } }]))

@@ -1,4 +1,4 @@
-import type { Token } from 'node-llama-cpp'
+import type { LlamaContext, LlamaModel, Token } from 'node-llama-cpp'
 import { LecternError } from '../../shared/errors.js'
 import type { DistributionComparison, ExportType, TensorComparison, VerificationCheck } from '../../shared/types/export.js'
 import { MIN_TOKEN_PROBABILITY } from '../eval/SequenceScorer.js'
@@ -45,6 +45,14 @@ export interface CompareDistributionsInput {
 }
 
 /**
+ * A one-thread CPU context of `contextSize` tokens on `model` whose arithmetic stays close to a float64 reference:
+ * flash attention off and an F32 KV cache.
+ */
+export function createExactContext(model: LlamaModel, contextSize: number): Promise<LlamaContext> {
+  return model.createContext({ contextSize, threads: 1, flashAttention: false, experimentalKvCacheKeyType: 'F32', experimentalKvCacheValueType: 'F32' })
+}
+
+/**
  * Loads the written GGUF in llama.cpp and compares its next-token distribution at every position of `windows`
  * with the training engine's adapted forward (and with the base forward, the same graph with zero adapters).
  */
@@ -54,13 +62,7 @@ export async function compareDistributions(input: CompareDistributionsInput): Pr
   const baseValues = forward.zeroValues()
   const loaded = await loadCheckedLlamaModel(input.ggufPath, { gpu: false })
   try {
-    const context = await loaded.model.createContext({
-      contextSize: forward.seqLen + 8,
-      threads: 1,
-      flashAttention: false,
-      experimentalKvCacheKeyType: 'F32',
-      experimentalKvCacheValueType: 'F32',
-    })
+    const context = await createExactContext(loaded.model, forward.seqLen + 8)
     try {
       const sequence = context.getSequence()
       let positions = 0

@@ -103,6 +103,12 @@ export class PipelineRunner {
     if (this.active() !== null) throw new LecternError('job_state', 'A pipeline is already running')
     const row = this.db.prepare(`SELECT * FROM pipelines WHERE state IN ('stopped', 'cancelled') ORDER BY id DESC LIMIT 1`).get() as PipelineRow | undefined
     if (!row) throw new LecternError('not_found', 'There is no stopped pipeline to continue')
+    const pendingJobId = this.currentJobId(row)
+    const pending = pendingJobId === null ? null : this.jobs.get(pendingJobId)
+    if (pending !== null && (pending.state === 'queued' || pending.state === 'running')) {
+      // A cancelled step still stopping would report `cancelled` after the chain went on, and stop it again.
+      throw new LecternError('job_state', `Step ${row.position + 1} (${pending.label}) is still stopping; continue once it has stopped`)
+    }
     this.update(row.id, { state: 'running', error: null })
     const jobId = this.currentJobId(row)
     if (jobId === null) this.startStep(this.row(row.id)!)

@@ -6,8 +6,7 @@ import type { ModelHyperparameters } from '../model/hyperparameters.js'
 import { Tokenizer } from '../model/tokenizers/Tokenizer.js'
 import { openModel } from '../modelFiles/openModel.js'
 import { planAdapters } from './adapters.js'
-import { availableMemoryBytes, planFit } from './fitPlanner.js'
-import { memoryLimitBytes, resolveTrainSettings } from './trainRun.js'
+import { adapterConfigOf, planRunFit, resolveTrainSettings } from './trainRun.js'
 import { packSequences, readTrainingJsonl, stepsPerEpoch, tokenizeExamples } from './trainingData.js'
 
 interface CachedModel {
@@ -43,8 +42,7 @@ export class TrainPlanner {
     if (modelKey === null) throw new LecternError('not_found', `${settings.base}: no such file or folder`, { file: settings.base })
     const model = await this.cached(this.models, modelKey, () => loadModel(settings.base))
     const h = model.hyperparameters
-    const config = { method: settings.method, rank: settings.rank, moraType: settings.moraType, targets: settings.targets, loraAlpha: settings.loraAlpha, rsLora: settings.rsLora, dropout: settings.dropout }
-    const plan = planAdapters(h, config)
+    const plan = planAdapters(h, adapterConfigOf(settings))
 
     let sequences: number | null = null
     let dataProblem: string | null = null
@@ -64,26 +62,13 @@ export class TrainPlanner {
     const perEpoch = sequences === null ? null : stepsPerEpoch(sequences, settings.batch, settings.gradAccum)
     const totalSteps = settings.steps ?? (perEpoch === null ? null : Math.max(1, Math.ceil(settings.epochs * perEpoch)))
 
-    const provider = settings.device === 'auto' ? 'cpu' : settings.device
-    const deviceMemory = availableMemoryBytes(provider)
-    const availableBytes = Math.min(deviceMemory ?? availableMemoryBytes('cpu')!, memoryLimitBytes())
-    const fit = planFit({
-      hyperparameters: h,
-      trainableParameters: plan.trainableParameters,
-      adapterSites: plan.sites.length,
-      dropoutMaskedFeatures: config.dropout > 0 ? plan.sites.reduce((sum, site) => sum + site.inFeatures, 0) : 0,
-      seqLen: settings.seqLen,
-      batch: settings.batch,
-      provider,
-      availableBytes,
-      elementBytes: 4,
-    })
+    const { fit, availableBytes, availableKnown } = planRunFit(h, plan, settings)
     return {
       fits: fit.fits,
       estimateBytes: fit.estimateBytes,
       breakdown: { ...fit.breakdown },
       availableBytes,
-      availableKnown: deviceMemory !== null,
+      availableKnown,
       message: fit.message,
       suggestion: fit.suggestion,
       suggestedShape: fit.suggestedShape,

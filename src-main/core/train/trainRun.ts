@@ -3,14 +3,16 @@ import { appendFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { LecternError } from '../../shared/errors.js'
 import type { TrainParams, TrainStepMetrics } from '../../shared/types/train.js'
+import type { ModelHyperparameters } from '../model/hyperparameters.js'
 import { Tokenizer } from '../model/tokenizers/Tokenizer.js'
 import { openModel } from '../modelFiles/openModel.js'
 import { writeAdapterFile } from './adapterFile.js'
-import { planAdapters, type AdapterConfig } from './adapters.js'
+import { planAdapters, type AdapterConfig, type AdapterPlan } from './adapters.js'
 import { decoderWeightRequests, prepareBaseWeights } from './baseWeights.js'
 import { loadCheckpoint, saveCheckpoint } from './checkpoints.js'
 import { chooseExecutionProvider, probeExecutionProviders } from './executionProviders.js'
-import { availableMemoryBytes, planFit } from './fitPlanner.js'
+import type { ExecutionProviderName } from './executionProviders.js'
+import { availableMemoryBytes, planFit, type FitPlan } from './fitPlanner.js'
 import { DEFAULT_ADAMW } from './optimizer.js'
 import { seededRandom } from './random.js'
 import { learningRateAt } from './schedule.js'
@@ -81,20 +83,55 @@ export interface TrainRunResult {
  * Everything that can be refused is checked here, before any heavy work: the model opens and is supported,
  * the adapter settings fit its layers, the dataset is readable and not empty, and the estimated memory fits.
  */
+/** The adapters a run with `settings` trains. */
+export function adapterConfigOf(settings: ResolvedTrainSettings): AdapterConfig {
+  return {
+    method: settings.method,
+    rank: settings.rank,
+    moraType: settings.moraType,
+    targets: settings.targets,
+    loraAlpha: settings.loraAlpha,
+    rsLora: settings.rsLora,
+    dropout: settings.dropout,
+  }
+}
+
+/** Whether a run fits in memory, and what it was checked against. */
+export interface RunFit {
+  fit: FitPlan
+  /** The device checked: `auto` is checked as the CPU. */
+  provider: ExecutionProviderName
+  /** The memory the run may use: the device's (this machine's RAM where it cannot be read), capped by `memoryLimitBytes`. */
+  availableBytes: number
+  /** Whether the device's memory could be read. */
+  availableKnown: boolean
+}
+
+/** The memory-fit check of a run with `settings`: its adapters `plan` on the model `h`, at its sequence length and batch. */
+export function planRunFit(h: ModelHyperparameters, plan: AdapterPlan, settings: ResolvedTrainSettings): RunFit {
+  const provider = settings.device === 'auto' ? 'cpu' : settings.device
+  const deviceMemory = availableMemoryBytes(provider)
+  const availableBytes = Math.min(deviceMemory ?? availableMemoryBytes('cpu')!, memoryLimitBytes())
+  const fit = planFit({
+    hyperparameters: h,
+    trainableParameters: plan.trainableParameters,
+    adapterSites: plan.sites.length,
+    dropoutMaskedFeatures: settings.dropout > 0 ? plan.sites.reduce((sum, site) => sum + site.inFeatures, 0) : 0,
+    seqLen: settings.seqLen,
+    batch: settings.batch,
+    provider,
+    availableBytes,
+    elementBytes: 4,
+  })
+  return { fit, provider, availableBytes, availableKnown: deviceMemory !== null }
+}
+
 export async function prepareTrainRun(settings: ResolvedTrainSettings, hooks: Pick<TrainRunHooks, 'log'>) {
   const opened = await openModel(settings.base)
   try {
     const source = opened.source
     const h = source.hyperparameters
-    const config: AdapterConfig = {
-      method: settings.method,
-      rank: settings.rank,
-      moraType: settings.moraType,
-      targets: settings.targets,
-      loraAlpha: settings.loraAlpha,
-      rsLora: settings.rsLora,
-      dropout: settings.dropout,
-    }
+    const config = adapterConfigOf(settings)
     const plan = planAdapters(h, config)
     const tokenizer = Tokenizer.fromGguf(source.tokenizer, source.name)
     if (settings.usesProjectDataset && !(await stat(settings.data).then(() => true, () => false))) {
@@ -105,20 +142,8 @@ export async function prepareTrainRun(settings: ResolvedTrainSettings, hooks: Pi
     const dataset = packSequences(tokenizeExamples(examples.examples, tokenizer), settings.seqLen)
     const perEpoch = stepsPerEpoch(dataset.sequenceCount, settings.batch, settings.gradAccum)
     const totalSteps = settings.steps ?? Math.max(1, Math.ceil(settings.epochs * perEpoch))
-    const provider = settings.device === 'auto' ? 'cpu' : settings.device
-    const available = availableMemoryBytes(provider)
-    if (available === null) hooks.log(`The memory of the ${provider} device cannot be read; the fit check below uses this machine's RAM`, 'warn')
-    const fit = planFit({
-      hyperparameters: h,
-      trainableParameters: plan.trainableParameters,
-      adapterSites: plan.sites.length,
-      dropoutMaskedFeatures: config.dropout > 0 ? plan.sites.reduce((sum, site) => sum + site.inFeatures, 0) : 0,
-      seqLen: settings.seqLen,
-      batch: settings.batch,
-      provider,
-      availableBytes: Math.min(available ?? availableMemoryBytes('cpu')!, memoryLimitBytes()),
-      elementBytes: 4,
-    })
+    const { fit, provider, availableKnown } = planRunFit(h, plan, settings)
+    if (!availableKnown) hooks.log(`The memory of the ${provider} device cannot be read; the fit check below uses this machine's RAM`, 'warn')
     if (!fit.fits) throw new LecternError('invalid_argument', fit.message + (fit.suggestion ? ` ${fit.suggestion}` : ''))
     hooks.log(
       `${settings.method === 'mora' ? `MoRA type ${settings.moraType}` : 'LoRA'} rank ${settings.rank} on ${settings.targets.join(',')}: ` +

@@ -17,6 +17,7 @@ import type { JobRequest, JobSummary } from '../../../src-main/shared/types/jobs
 import { api } from '../api'
 import { errorMessage } from './errorMessage'
 import { followJobUpdate, isActiveJob } from './jobFollowing'
+import { orShowError } from './shownError'
 
 export const QA_PAGE_SIZE = 25
 export const CLUSTERS_PAGE_SIZE = 10
@@ -234,13 +235,8 @@ export class ComprehensionState {
   }
 
   /** A path from the native file picker; null when cancelled or where there is none (browser), or on error (shown). */
-  async chooseFile(title: string, extensions: string[]): Promise<string | null> {
-    try {
-      return await this.client.chooseFile({ title, extensions })
-    } catch (error) {
-      this.error = errorMessage(error)
-      return null
-    }
+  chooseFile(title: string, extensions: string[]): Promise<string | null> {
+    return orShowError(this, () => this.client.chooseFile({ title, extensions }), null)
   }
 
   async loadTotals(): Promise<void> {

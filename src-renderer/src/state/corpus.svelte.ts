@@ -12,7 +12,8 @@ import type {
 import type { JobSummary } from '../../../src-main/shared/types/jobs'
 import { api } from '../api'
 import { errorMessage } from './errorMessage'
-import { followJobUpdate, isActiveJob } from './jobFollowing'
+import { followJobUpdate, isActiveJob, isJobBusy, startFollowedJob } from './jobFollowing'
+import { orShowError } from './shownError'
 
 export type FileFilter = 'all' | 'failed' | 'skipped' | 'empty'
 
@@ -56,7 +57,7 @@ export class CorpusState {
   }
 
   get importing(): boolean {
-    return this.starting || (this.importJob !== null && isActiveJob(this.importJob))
+    return isJobBusy(this.starting, this.importJob)
   }
 
   /** Follows job updates and loads totals, the first files page and any import still running. */
@@ -87,43 +88,27 @@ export class CorpusState {
   }
 
   /** Paths from the native picker; null when cancelled or where there is none (browser), or on error (shown). */
-  async choosePaths(folders: boolean): Promise<string[] | null> {
-    try {
-      return await this.client.chooseImportPaths({ folders })
-    } catch (error) {
-      this.error = errorMessage(error)
-      return null
-    }
+  choosePaths(folders: boolean): Promise<string[] | null> {
+    return orShowError(this, () => this.client.chooseImportPaths({ folders }), null)
   }
 
   /** Starts an import job; false (with the error shown) when the main process refuses it. */
-  async startImport(params: ImportParamsInput): Promise<boolean> {
-    this.starting = true
-    this.error = null
-    try {
-      const job = await this.client.importFiles(params)
-      // Updates for this job may have arrived before the call returned; they are newer than its answer.
-      if (this.importJob?.id !== job.id) {
+  startImport(params: ImportParamsInput): Promise<boolean> {
+    return startFollowedJob(
+      this,
+      () => this.client.importFiles(params),
+      () => this.importJob,
+      (job) => {
         this.importJob = job
         this.summary = null
-      }
-      return true
-    } catch (error) {
-      this.error = errorMessage(error)
-      return false
-    } finally {
-      this.starting = false
-    }
+      },
+    )
   }
 
   async cancelImport(): Promise<void> {
     const job = this.importJob
     if (!job) return
-    try {
-      this.applyJob(await this.client.cancelJob({ jobId: job.id }))
-    } catch (error) {
-      this.error = errorMessage(error)
-    }
+    await orShowError(this, async () => this.applyJob(await this.client.cancelJob({ jobId: job.id })), undefined)
   }
 
   setFilter(filter: FileFilter): Promise<void> {

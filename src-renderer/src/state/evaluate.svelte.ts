@@ -4,8 +4,9 @@ import type { ChatReply, EvalParams, EvalReport, TrainRunInfo } from '../../../s
 import type { JobSummary } from '../../../src-main/shared/types/jobs'
 import { api } from '../api'
 import { errorMessage } from './errorMessage'
-import { finishedRuns } from './export.svelte'
-import { followJobUpdate, isActiveJob } from './jobFollowing'
+import { finishedRuns, runById } from './export.svelte'
+import { activeNewestJob, followJobUpdate, isJobBusy, startFollowedJob } from './jobFollowing'
+import { orShowError } from './shownError'
 
 export const QUESTIONS_PAGE_SIZE = 10
 /** Longest reply each model writes in the side-by-side chat. */
@@ -61,11 +62,11 @@ export class EvaluateState {
   }
 
   get selectedRun(): TrainRunInfo | null {
-    return this.runs.find((run) => run.runId === this.selectedRunId) ?? null
+    return runById(this.runs, this.selectedRunId)
   }
 
   get busy(): boolean {
-    return this.starting || (this.job !== null && isActiveJob(this.job))
+    return isJobBusy(this.starting, this.job)
   }
 
   /** Follows job updates, loads the runs (selecting the newest finished one) with its evaluation, and a running eval job. */
@@ -75,8 +76,7 @@ export class EvaluateState {
     try {
       const [runs, jobs] = await Promise.all([this.client.listRuns(), this.client.listJobs({ limit: 50 })])
       this.runs = runs
-      const newest = jobs.filter((j) => j.kind === 'eval').sort((a, b) => Number(b.id) - Number(a.id))[0]
-      if (newest && this.job === null && isActiveJob(newest)) this.job = newest
+      this.job ??= activeNewestJob(jobs, 'eval')
       const first = finishedRuns(runs)[0]
       if (first && this.selectedRunId === null) await this.selectRun(first.runId)
     } catch (error) {
@@ -120,29 +120,14 @@ export class EvaluateState {
   }
 
   /** Starts an evaluation of the selected run; false when refused (error shown). */
-  async startEval(params: EvalJobParams): Promise<boolean> {
-    this.starting = true
-    this.error = null
-    try {
-      const job = await this.client.startJob({ kind: 'eval', params })
-      // Updates for this job may have arrived before the call returned; they are newer than its answer.
-      if (this.job?.id !== job.id) this.job = job
-      return true
-    } catch (error) {
-      this.error = errorMessage(error)
-      return false
-    } finally {
-      this.starting = false
-    }
+  startEval(params: EvalJobParams): Promise<boolean> {
+    return startFollowedJob(this, () => this.client.startJob({ kind: 'eval', params }), () => this.job, (job) => (this.job = job))
   }
 
   async cancel(): Promise<void> {
-    if (!this.job) return
-    try {
-      this.applyJob(await this.client.cancelJob({ jobId: this.job.id }))
-    } catch (error) {
-      this.error = errorMessage(error)
-    }
+    const job = this.job
+    if (!job) return
+    await orShowError(this, async () => this.applyJob(await this.client.cancelJob({ jobId: job.id })), undefined)
   }
 
   setQuestionFilter(filter: QuestionFilter): void {

@@ -3,10 +3,14 @@ import type { ExportInfo, ExportParamsInput, TrainRunInfo } from '../../../src-m
 import type { JobSummary } from '../../../src-main/shared/types/jobs'
 import { api } from '../api'
 import { errorMessage } from './errorMessage'
-import { followJobUpdate, isActiveJob } from './jobFollowing'
+import { activeNewestJob, followJobUpdate, isJobBusy, startFollowedJob } from './jobFollowing'
+import { orShowError } from './shownError'
 
 /** Runs an export or evaluation can use: those whose training finished. */
 export const finishedRuns = (runs: readonly TrainRunInfo[]): TrainRunInfo[] => runs.filter((run) => run.state === 'succeeded')
+
+/** The run `runId` names among `runs`, if listed. */
+export const runById = (runs: readonly TrainRunInfo[], runId: string | null): TrainRunInfo | null => runs.find((run) => run.runId === runId) ?? null
 
 /**
  * The Export screen's data: the project's training runs, the export job it starts and follows (kept live from
@@ -33,11 +37,11 @@ export class ExportState {
   }
 
   get selectedRun(): TrainRunInfo | null {
-    return this.runs.find((run) => run.runId === this.selectedRunId) ?? null
+    return runById(this.runs, this.selectedRunId)
   }
 
   get busy(): boolean {
-    return this.starting || (this.job !== null && isActiveJob(this.job))
+    return isJobBusy(this.starting, this.job)
   }
 
   /** The export the followed job wrote (or is writing), once listed. */
@@ -60,8 +64,7 @@ export class ExportState {
       const [runs, jobs] = await Promise.all([this.client.listRuns(), this.client.listJobs({ limit: 50 }), this.loadExports()])
       this.runs = runs
       this.selectedRunId ??= finishedRuns(runs)[0]?.runId ?? null
-      const newest = jobs.filter((j) => j.kind === 'export').sort((a, b) => Number(b.id) - Number(a.id))[0]
-      if (newest && this.job === null && isActiveJob(newest)) this.job = newest
+      this.job ??= activeNewestJob(jobs, 'export')
     } catch (error) {
       this.error = errorMessage(error)
     } finally {
@@ -87,41 +90,21 @@ export class ExportState {
   }
 
   /** A folder from the native picker; null when cancelled or where there is none (browser), or on error (shown). */
-  async chooseDirectory(title: string): Promise<string | null> {
-    try {
-      return await this.client.chooseDirectory({ title })
-    } catch (error) {
-      this.error = errorMessage(error)
-      return null
-    }
+  chooseDirectory(title: string): Promise<string | null> {
+    return orShowError(this, () => this.client.chooseDirectory({ title }), null)
   }
 
   /** Starts an export; false when refused (error shown). */
-  async startExport(params: ExportParamsInput): Promise<boolean> {
-    this.starting = true
-    this.error = null
+  startExport(params: ExportParamsInput): Promise<boolean> {
     // "Where the export is" named an earlier export; the new one gets its own card.
     this.noFileManager = null
-    try {
-      const job = await this.client.startJob({ kind: 'export', params })
-      // Updates for this job may have arrived before the call returned; they are newer than its answer.
-      if (this.job?.id !== job.id) this.job = job
-      return true
-    } catch (error) {
-      this.error = errorMessage(error)
-      return false
-    } finally {
-      this.starting = false
-    }
+    return startFollowedJob(this, () => this.client.startJob({ kind: 'export', params }), () => this.job, (job) => (this.job = job))
   }
 
   async cancel(): Promise<void> {
-    if (!this.job) return
-    try {
-      this.applyJob(await this.client.cancelJob({ jobId: this.job.id }))
-    } catch (error) {
-      this.error = errorMessage(error)
-    }
+    const job = this.job
+    if (!job) return
+    await orShowError(this, async () => this.applyJob(await this.client.cancelJob({ jobId: job.id })), undefined)
   }
 
   async loadExports(): Promise<void> {

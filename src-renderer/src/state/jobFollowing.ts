@@ -1,4 +1,5 @@
 import type { JobSummary } from '../../../src-main/shared/types/jobs'
+import { attempt, type ShowsError } from './shownError'
 
 /** Queued or running: not yet done. */
 export const isActiveJob = (job: JobSummary): boolean => job.state === 'running' || job.state === 'queued'
@@ -22,4 +23,34 @@ export function followJobUpdate(followed: JobSummary | null, job: JobSummary): F
   const same = followed?.id === job.id
   const wasActive = same ? isActiveJob(followed) : true
   return { replaced: !same, restarted: !wasActive && isActiveJob(job), finished: wasActive && !isActiveJob(job) }
+}
+
+/** A screen's state that starts a job: a start in flight, and the message of its last failed call. */
+export interface StartsJobs extends ShowsError {
+  starting: boolean
+}
+
+/**
+ * Starts a job with `start` and hands it to `follow`, unless `followed()` already is that job: updates for it may
+ * have arrived before the call returned, and they are newer than its answer. False when refused (error shown).
+ */
+export async function startFollowedJob(
+  state: StartsJobs,
+  start: () => Promise<JobSummary>,
+  followed: () => JobSummary | null,
+  follow: (job: JobSummary) => void,
+): Promise<boolean> {
+  return attempt(state, 'starting', async () => {
+    const job = await start()
+    if (followed()?.id !== job.id) follow(job)
+  })
+}
+
+/** Whether a screen is busy with its job: starting one, or following one still queued or running. */
+export const isJobBusy = (starting: boolean, job: JobSummary | null): boolean => starting || (job !== null && isActiveJob(job))
+
+/** The newest job of `kind` in `jobs` when it is still queued or running (a job to follow on load), else null. */
+export function activeNewestJob(jobs: readonly JobSummary[], kind: JobSummary['kind']): JobSummary | null {
+  const newest = jobs.filter((j) => j.kind === kind).sort((a, b) => Number(b.id) - Number(a.id))[0]
+  return newest !== undefined && isActiveJob(newest) ? newest : null
 }

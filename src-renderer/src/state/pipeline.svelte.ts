@@ -4,6 +4,7 @@ import type { PipelineInfo } from '../../../src-main/shared/types/pipeline'
 import { api } from '../api'
 import { latestFinishedRun, NO_FACTS, type PipelineFacts } from '../screens/Pipeline/pipelinePlan'
 import { errorMessage } from './errorMessage'
+import { attempt, orShowError } from './shownError'
 
 /** Whether the chain's steps can still change: it is running. */
 export const isChainActive = (pipeline: PipelineInfo | null): boolean => pipeline?.state === 'running'
@@ -101,36 +102,16 @@ export class PipelineState {
   }
 
   /** A file from the native picker; null when cancelled, where there is none (browser), or on error (shown). */
-  async chooseFile(title: string, extensions: string[]): Promise<string | null> {
-    try {
-      return await this.client.chooseFile({ title, extensions })
-    } catch (error) {
-      this.error = errorMessage(error)
-      return null
-    }
+  chooseFile(title: string, extensions: string[]): Promise<string | null> {
+    return orShowError(this, () => this.client.chooseFile({ title, extensions }), null)
   }
 
-  async chooseDirectory(title: string): Promise<string | null> {
-    try {
-      return await this.client.chooseDirectory({ title })
-    } catch (error) {
-      this.error = errorMessage(error)
-      return null
-    }
+  chooseDirectory(title: string): Promise<string | null> {
+    return orShowError(this, () => this.client.chooseDirectory({ title }), null)
   }
 
-  private async call(action: () => Promise<void>): Promise<boolean> {
-    this.busy = true
-    this.error = null
-    try {
-      await action()
-      return true
-    } catch (error) {
-      this.error = errorMessage(error)
-      return false
-    } finally {
-      this.busy = false
-    }
+  private call(action: () => Promise<void>): Promise<boolean> {
+    return attempt(this, 'busy', action)
   }
 
   private applyPipeline(info: PipelineInfo): void {

@@ -2,6 +2,7 @@ import type { ApiClient } from '../../../src-main/shared/api'
 import type { ProjectSummary, RecentProject } from '../../../src-main/shared/types/project'
 import { api } from '../api'
 import { errorMessage } from './errorMessage'
+import { attempt, orShowError } from './shownError'
 
 /** The open project and the recent-projects list. */
 export class ProjectState {
@@ -59,13 +60,8 @@ export class ProjectState {
   }
 
   /** A folder from the native picker, or null when cancelled, unavailable or failed (the error is shown). */
-  async chooseDirectory(title: string): Promise<string | null> {
-    try {
-      return await this.client.chooseDirectory({ title })
-    } catch (error) {
-      this.error = errorMessage(error)
-      return null
-    }
+  chooseDirectory(title: string): Promise<string | null> {
+    return orShowError(this, () => this.client.chooseDirectory({ title }), null)
   }
 
   async refreshRecent(): Promise<void> {
@@ -76,19 +72,11 @@ export class ProjectState {
     }
   }
 
-  private async run(action: () => Promise<ProjectSummary | null>): Promise<boolean> {
-    this.busy = true
-    this.error = null
-    try {
+  private run(action: () => Promise<ProjectSummary | null>): Promise<boolean> {
+    return attempt(this, 'busy', async () => {
       this.current = await action()
       await this.refreshRecent()
-      return true
-    } catch (error) {
-      this.error = errorMessage(error)
-      return false
-    } finally {
-      this.busy = false
-    }
+    })
   }
 }
 

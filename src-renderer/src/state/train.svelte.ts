@@ -5,7 +5,8 @@ import type { TrainParamsInput, TrainStepMetrics } from '../../../src-main/share
 import type { TrainCheckpointInfo, TrainPlanInfo } from '../../../src-main/shared/types/trainPlan'
 import { api } from '../api'
 import { errorMessage } from './errorMessage'
-import { followJobUpdate, isActiveJob } from './jobFollowing'
+import { followJobUpdate, isActiveJob, isJobBusy, startFollowedJob } from './jobFollowing'
+import { orShowError } from './shownError'
 
 /** How long the form must be still before the estimate is asked for again. */
 export const PLAN_DEBOUNCE_MS = 300
@@ -50,7 +51,7 @@ export class TrainState {
   }
 
   get busy(): boolean {
-    return this.starting || (this.job !== null && isActiveJob(this.job))
+    return isJobBusy(this.starting, this.job)
   }
 
   /** A stopped run that can continue from its last checkpoint. */
@@ -121,40 +122,22 @@ export class TrainState {
   }
 
   /** Starts a new run; false when refused (error shown). */
-  async startTraining(params: TrainParamsInput): Promise<boolean> {
-    this.starting = true
-    this.error = null
-    try {
-      const job = await this.client.startJob({ kind: 'train', params })
-      // Updates for this job may have arrived before the call returned; they are newer than its answer.
-      if (this.job?.id !== job.id) this.follow(job)
-      return true
-    } catch (error) {
-      this.error = errorMessage(error)
-      return false
-    } finally {
-      this.starting = false
-    }
+  startTraining(params: TrainParamsInput): Promise<boolean> {
+    return startFollowedJob(this, () => this.client.startJob({ kind: 'train', params }), () => this.job, (job) => this.follow(job))
   }
 
   /** Stops the run at the next step; the trainer checkpoints first, so it can resume. */
   async pause(): Promise<void> {
-    if (!this.job) return
-    try {
-      this.applyJob(await this.client.cancelJob({ jobId: this.job.id }))
-    } catch (error) {
-      this.error = errorMessage(error)
-    }
+    const job = this.job
+    if (!job) return
+    await orShowError(this, async () => this.applyJob(await this.client.cancelJob({ jobId: job.id })), undefined)
   }
 
   async resume(): Promise<void> {
-    if (!this.job) return
+    const job = this.job
+    if (!job) return
     this.error = null
-    try {
-      this.applyJob(await this.client.resumeJob({ jobId: this.job.id }))
-    } catch (error) {
-      this.error = errorMessage(error)
-    }
+    await orShowError(this, async () => this.applyJob(await this.client.resumeJob({ jobId: job.id })), undefined)
   }
 
   /** Stops the run if it runs and sets it aside: the form is offered for a new run (the stopped one stays listed). */
@@ -174,13 +157,8 @@ export class TrainState {
   }
 
   /** A file from the native picker; null when cancelled or where there is none (browser), or on error (shown). */
-  async chooseFile(title: string, extensions: string[]): Promise<string | null> {
-    try {
-      return await this.client.chooseFile({ title, extensions })
-    } catch (error) {
-      this.error = errorMessage(error)
-      return null
-    }
+  chooseFile(title: string, extensions: string[]): Promise<string | null> {
+    return orShowError(this, () => this.client.chooseFile({ title, extensions }), null)
   }
 
   private async loadPlan(params: TrainParamsInput, sequence: number): Promise<void> {

@@ -84,6 +84,7 @@ export const runDatasetJob: JobHandler<'dataset'> = async (context): Promise<Dat
     }
     await writeFile(join(dir, DATASET_BUILD_FILE), JSON.stringify(summary, null, 2))
     context.log(`Built ${summary.sequences} sequences of ${summary.seqLen} tokens (${(summary.fillRatio * 100).toFixed(1)}% full) in ${dir}${exported ? `; exported to ${exported}` : ''}`)
+    context.progress(1, 1, `${summary.sequences} sequences built`)
     return summary
   } finally {
     db.close()

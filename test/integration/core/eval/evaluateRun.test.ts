@@ -4,12 +4,11 @@ import { describe, expect, it } from 'vitest'
 import { projectDatasetDir } from '../../../../src-main/core/dataset/datasetFiles.js'
 import { adaptedEvalGgufPath, evaluateRun, readGeneralText, sample } from '../../../../src-main/core/eval/evaluateRun.js'
 import { measurePerplexity } from '../../../../src-main/core/eval/perplexity.js'
-import { resolveTrainSettings, runTraining } from '../../../../src-main/core/train/trainRun.js'
 import type { FinishedTrainRun } from '../../../../src-main/core/train/trainRuns.js'
 import { evalParamsSchema } from '../../../../src-main/shared/types/export.js'
-import { trainParamsSchema } from '../../../../src-main/shared/types/train.js'
 import { writeTinyGgufModel } from '../../../fixtures/tinyModels.js'
 import { useTempDirs } from '../../../support/tempDir.js'
+import { trainQuietly } from '../../../support/trainQuietly.js'
 
 const tempDir = useTempDirs()
 
@@ -21,16 +20,8 @@ async function trainedRun(projectDir: string): Promise<FinishedTrainRun> {
   const model = await writeTinyGgufModel(join(projectDir, 'models'), { architecture: 'llama' })
   const data = join(projectDir, 'data.jsonl')
   await writeFile(data, Array.from({ length: 24 }, (_, i) => JSON.stringify({ text: MEMORIZED[i % MEMORIZED.length] })).join('\n'))
-  const settings = resolveTrainSettings(trainParamsSchema.parse({ base: model.ggufPath, data, method: 'lora', rank: 4, steps: 24, seqLen: 16, lr: 0.02, warmupRatio: 0 }), projectDir)
   const runDir = join(projectDir, 'runs', 'run-1')
-  const result = await runTraining(projectDir, runDir, settings, null, {
-    signal: new AbortController().signal,
-    threads: 1,
-    log: () => {},
-    progress: () => {},
-    onStep: () => {},
-    onCheckpoint: () => {},
-  })
+  const { settings, result } = await trainQuietly(projectDir, runDir, { base: model.ggufPath, data, method: 'lora', rank: 4, steps: 24, seqLen: 16, lr: 0.02, warmupRatio: 0 })
   return { runId: 'run-1', jobId: '1', runDir, adapterFile: result.adapterFile, settings }
 }
 

@@ -87,7 +87,9 @@ describe('pipelines: chains of jobs', () => {
     const running = await until((p) => p.state === 'running' && p.steps.length === 2)
     const cancelled = ws.pipeline.cancel()
     expect(cancelled.state).toBe('cancelled')
-    await new Promise((r) => setTimeout(r, 300))
+    expect(() => ws.pipeline.continue()).toThrow(/still stopping/)
+    const stepJob = cancelled.steps[0]!.jobId!
+    while (ws.project.jobs.get(stepJob).state !== 'cancelled') await new Promise((r) => setTimeout(r, 20))
     const continued = ws.pipeline.continue()
     expect(continued.id).toBe(running.id)
     expect(continued.state).toBe('running')

@@ -9,13 +9,13 @@ import { readAdapterFile } from '../../../../src-main/core/train/adapterFile.js'
 import { planAdapters } from '../../../../src-main/core/train/adapters.js'
 import { decoderWeightRequests, prepareBaseWeights } from '../../../../src-main/core/train/baseWeights.js'
 import { buildLogitsGraph, GRADIENT_GRAPH } from '../../../../src-main/core/train/trainGraphs.js'
-import { resolveTrainSettings, runTraining } from '../../../../src-main/core/train/trainRun.js'
-import { trainParamsSchema, type TrainParamsInput } from '../../../../src-main/shared/types/train.js'
+import type { TrainParamsInput } from '../../../../src-main/shared/types/train.js'
 import { writeTinyGgufModel } from '../../../fixtures/tinyModels.js'
 import { argmax, maxAbsDiff } from '../../../support/distributions.js'
 import { llamaNextTokenProbabilities } from '../../../support/llamaCpp.js'
 import { softmax } from '../../../support/referenceForward.js'
 import { useTempDirs } from '../../../support/tempDir.js'
+import { trainQuietly } from '../../../support/trainQuietly.js'
 
 const tempDir = useTempDirs()
 
@@ -52,14 +52,7 @@ describe('trained adapters merged through the model-file layer', () => {
     const data = join(dir, 'data.jsonl')
     await writeFile(data, Array.from({ length: 12 }, (_, i) => JSON.stringify({ text: `the model ${i} is what we have and it was not there` })).join('\n'))
     const params: TrainParamsInput = { base: model.ggufPath, data, steps: 8, seqLen: 16, lr: 0.02, warmupRatio: 0, ...adapter }
-    const result = await runTraining(dir, join(dir, 'run'), resolveTrainSettings(trainParamsSchema.parse(params), dir), null, {
-      signal: new AbortController().signal,
-      threads: 1,
-      log: () => {},
-      progress: () => {},
-      onStep: () => {},
-      onCheckpoint: () => {},
-    })
+    const { result } = await trainQuietly(dir, join(dir, 'run'), params)
     const merged = join(dir, 'merged.gguf')
     await convertModel(model.ggufPath, merged, { format: 'gguf', type: 'F32' }, { adapter: result.adapterFile })
 
