@@ -1,17 +1,19 @@
 import { join } from 'node:path'
-import { app, BrowserWindow, dialog, ipcMain, session, shell } from 'electron'
+import { app, BrowserWindow, dialog, ipcMain, screen, session, shell } from 'electron'
 import jobWorkerPath from './workers/jobWorker?modulePath'
 import { createServices, type Services } from './core/services.js'
 import { wireIpc } from './electron/ipcWiring.js'
 import { installApplicationMenu } from './electron/menu.js'
 import { hardenSession } from './electron/security.js'
 import { createMainWindow, type MainWindow } from './electron/window.js'
+import { fitWindowState, readWindowState, rememberWindowState } from './electron/windowState.js'
 import { createHandlers } from './ipc/handlers.js'
 import { probeHardwareOnce } from './core/system/hardwareReport.js'
 
 const devServerUrl = process.env['ELECTRON_RENDERER_URL']
 let services: Services | null = null
 let main: MainWindow | null = null
+let windowStateSaved: () => Promise<void> = () => Promise.resolve()
 
 async function startApp(): Promise<void> {
   hardenSession(session.defaultSession)
@@ -55,15 +57,19 @@ async function startApp(): Promise<void> {
       main.isAppUrl(event.senderFrame.url),
     eventTargets: () => (main && !main.window.isDestroyed() ? [main.window.webContents] : []),
   })
-  openWindow()
+  await openWindow()
   // The hardware probes (child processes, a few seconds) start now and are cached for the Settings screen.
   probeHardwareOnce().catch((error: unknown) => console.error('[lectern] hardware probing failed:', error))
 }
 
-function openWindow(): void {
+async function openWindow(): Promise<void> {
+  const appDataDir = app.getPath('userData')
+  const remembered = await readWindowState(appDataDir, (message) => console.warn('[lectern]', message))
+  const bounds = fitWindowState(remembered, screen.getAllDisplays().map((display) => display.workArea))
   // Packaged: extraResources copies resources/ beside app.asar; in development it is the repository's.
   const resourcesDir = app.isPackaged ? join(process.resourcesPath, 'resources') : join(import.meta.dirname, '../../resources')
-  main = createMainWindow({ bundleDir: import.meta.dirname, devServerUrl, iconPath: join(resourcesDir, 'icon.png') })
+  main = createMainWindow({ bundleDir: import.meta.dirname, devServerUrl, iconPath: join(resourcesDir, 'icon.png'), bounds })
+  windowStateSaved = rememberWindowState(main.window, appDataDir).saved
   main.window.on('closed', () => {
     main = null
   })
@@ -82,7 +88,7 @@ if (!app.requestSingleInstanceLock()) {
     if (process.platform !== 'darwin') app.quit()
   })
   app.on('activate', () => {
-    if (BrowserWindow.getAllWindows().length === 0 && services) openWindow()
+    if (BrowserWindow.getAllWindows().length === 0 && services) void openWindow()
   })
   let quitting = false
   app.on('before-quit', (event) => {
@@ -90,7 +96,7 @@ if (!app.requestSingleInstanceLock()) {
     // Let a running job record itself as interrupted (resumable) before the process ends.
     event.preventDefault()
     quitting = true
-    void services.dispose().finally(() => app.quit())
+    void Promise.all([services.dispose(), windowStateSaved()]).finally(() => app.quit())
   })
   app.whenReady().then(startApp, (error: unknown) => {
     console.error('[lectern] failed to start:', error)

@@ -1,6 +1,9 @@
-import { Menu, type MenuItemConstructorOptions } from 'electron'
+import { app, Menu, type MenuItemConstructorOptions } from 'electron'
 
-/** A plain application menu: no remote content, DevTools only in development builds. */
+/**
+ * A plain application menu (File, Edit, View, Window, Help; the roles bring the platform's accelerators): no remote
+ * content, DevTools only in development builds.
+ */
 export function installApplicationMenu(isDevelopment: boolean): void {
   const template: MenuItemConstructorOptions[] = [
     ...(process.platform === 'darwin' ? [{ role: 'appMenu' as const }] : []),
@@ -9,7 +12,7 @@ export function installApplicationMenu(isDevelopment: boolean): void {
     {
       label: 'View',
       submenu: [
-        { role: 'reload' },
+        { role: 'reload', accelerator: 'CmdOrCtrl+R' },
         ...(isDevelopment ? [{ role: 'toggleDevTools' as const }] : []),
         { type: 'separator' },
         { role: 'resetZoom' },
@@ -20,6 +23,10 @@ export function installApplicationMenu(isDevelopment: boolean): void {
       ],
     },
     { role: 'windowMenu' },
+    {
+      role: 'help',
+      submenu: [{ label: 'About Lectern', click: () => app.showAboutPanel() }],
+    },
   ]
   Menu.setApplicationMenu(Menu.buildFromTemplate(template))
 }

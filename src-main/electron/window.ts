@@ -3,6 +3,7 @@ import { pathToFileURL } from 'node:url'
 import { BrowserWindow } from 'electron'
 import { PRODUCT_NAME } from '../shared/version.js'
 import { lockDownContents } from './security.js'
+import { DEFAULT_WINDOW_SIZE, MIN_WINDOW_SIZE, type InitialWindowBounds } from './windowState.js'
 
 export interface MainWindowOptions {
   /** Folder of the built bundles (`out/main`), from which preload and renderer are found. */
@@ -11,6 +12,8 @@ export interface MainWindowOptions {
   devServerUrl?: string | undefined
   /** Window icon (Linux and Windows use it; macOS takes the bundle's). */
   iconPath?: string | undefined
+  /** Remembered size, position and maximized flag, already fitted to the displays (windowState.ts). */
+  bounds?: InitialWindowBounds | undefined
 }
 
 export interface MainWindow {
@@ -28,10 +31,11 @@ export function createMainWindow(options: MainWindowOptions): MainWindow {
 
   const window = new BrowserWindow({
     title: PRODUCT_NAME,
-    width: 1280,
-    height: 820,
-    minWidth: 900,
-    minHeight: 600,
+    width: options.bounds?.width ?? DEFAULT_WINDOW_SIZE.width,
+    height: options.bounds?.height ?? DEFAULT_WINDOW_SIZE.height,
+    ...(options.bounds?.x === undefined || options.bounds.y === undefined ? {} : { x: options.bounds.x, y: options.bounds.y }),
+    minWidth: MIN_WINDOW_SIZE.width,
+    minHeight: MIN_WINDOW_SIZE.height,
     show: false,
     backgroundColor: '#f6f5f2',
     ...(options.iconPath === undefined ? {} : { icon: options.iconPath }),
@@ -48,7 +52,10 @@ export function createMainWindow(options: MainWindowOptions): MainWindow {
     },
   })
   lockDownContents(window.webContents, isAppUrl)
-  window.once('ready-to-show', () => window.show())
+  window.once('ready-to-show', () => {
+    if (options.bounds?.isMaximized) window.maximize()
+    window.show()
+  })
   if (options.devServerUrl) void window.loadURL(options.devServerUrl)
   else void window.loadFile(rendererIndex)
   return { window, isAppUrl }

@@ -20,12 +20,14 @@ export const settingsSchema = z
      * from before the switch existed reads as offline.
      */
     offline: z.boolean().default(true),
+    /** Colour theme of the window; absent means 'system' (follows prefers-color-scheme). */
+    theme: z.enum(['system', 'light', 'dark']).optional(),
   })
   .strict()
 export type AppSettings = z.output<typeof settingsSchema>
 // Built without the defaults, so a patch that leaves `offline` out does not switch it back on.
 export const settingsPatchSchema = z
-  .object({ computeThreads: settingsSchema.shape.computeThreads, offline: z.boolean() })
+  .object({ computeThreads: settingsSchema.shape.computeThreads, offline: z.boolean(), theme: z.enum(['system', 'light', 'dark']) })
   .partial()
   .strict()
 export type SettingsPatch = z.output<typeof settingsPatchSchema>

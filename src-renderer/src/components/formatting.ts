@@ -10,4 +10,9 @@ export function formatClock(ms: number): string {
   return new Date(ms).toLocaleTimeString()
 }
 
+/** A job's log as plain text for the clipboard: one `ISO-time LEVEL message` line per entry. */
+export function formatLogText(lines: { atMs: number; level: string; message: string }[]): string {
+  return lines.map((line) => `${new Date(line.atMs).toISOString()} ${line.level.toUpperCase()} ${line.message}`).join('\n')
+}
+
 export { formatBytes } from '../../../src-main/shared/format'

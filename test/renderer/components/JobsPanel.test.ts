@@ -91,8 +91,13 @@ describe('JobsPanel', () => {
     expect(lines.map((li) => li.textContent)).toEqual([expect.stringContaining('started'), expect.stringContaining('step 1 done')])
     expect(lines[1]).toHaveClass('level-warn')
     expect(screen.queryByRole('button', { name: 'Log' })).not.toBeInTheDocument()
+    expect(screen.getByRole('button', { name: 'Hide log' })).toHaveAttribute('aria-expanded', 'true')
     await userEvent.click(screen.getByRole('button', { name: 'Hide log' }))
     expect(onHideLog).toHaveBeenCalledWith('5')
+    // Escape inside the log closes it too.
+    log.focus()
+    await userEvent.keyboard('{Escape}')
+    expect(onHideLog).toHaveBeenCalledTimes(2)
   })
 
   it('starts the demo job', async () => {

@@ -36,7 +36,13 @@ export class BrowserWindow extends EventEmitter {
     this.options = options
     this.webContents = new WebContents()
     BrowserWindow.all.push(this)
-    report.windows.push({ webPreferences: options.webPreferences, title: options.title, icon: options.icon })
+    report.windows.push({ webPreferences: options.webPreferences, title: options.title, icon: options.icon, bounds: { x: options.x, y: options.y, width: options.width, height: options.height } })
+  }
+  getNormalBounds() {
+    return { x: this.options.x ?? 0, y: this.options.y ?? 0, width: this.options.width, height: this.options.height }
+  }
+  isMaximized() {
+    return false
   }
   async loadFile(path) {
     this.webContents.mainFrame.url = pathToFileURL(path).href
@@ -103,8 +109,14 @@ export const dialog = { showOpenDialog: async () => ({ canceled: true, filePaths
 export const shell = { showItemInFolder: (path) => (report.shownInFolder = path) }
 export const Menu = {
   buildFromTemplate: (template) => template,
-  setApplicationMenu: () => (report.menuInstalled = true),
+  setApplicationMenu: (menu) => {
+    report.menuInstalled = true
+    report.menu = menu.map((item) => ({ label: item.label, role: item.role, submenu: Array.isArray(item.submenu) ? item.submenu.map((sub) => sub.label ?? sub.role ?? sub.type) : undefined }))
+  },
 }
+// One 1920×1080 display, or the work areas in $LECTERN_STUB_DISPLAYS (JSON).
+const displays = process.env.LECTERN_STUB_DISPLAYS ? JSON.parse(process.env.LECTERN_STUB_DISPLAYS) : [{ x: 0, y: 0, width: 1920, height: 1080 }]
+export const screen = { getAllDisplays: () => displays.map((workArea) => ({ workArea, bounds: workArea })) }
 
 async function drive() {
   while (!handlers.has('api:getAppInfo') || BrowserWindow.all.length === 0) await new Promise((r) => setTimeout(r, 10))
@@ -134,6 +146,8 @@ async function drive() {
     }
     await new Promise((r) => setTimeout(r, 20))
   }
+  // The user closes the window, then the app quits (the window state is saved on close).
+  window.emit('close', { preventDefault() {} })
   const quitEvent = { defaultPrevented: false, preventDefault: () => (quitEvent.defaultPrevented = true) }
   app.emit('before-quit', quitEvent)
   report.beforeQuitPrevented = quitEvent.defaultPrevented
