@@ -118,10 +118,10 @@ export async function removeExportLeftovers(target: string): Promise<void> {
 async function exportGgufFile(projectDir: string, run: FinishedTrainRun, params: ExportParams, type: ExportType, target: string, hooks: ExportRunHooks, started: number): Promise<ExportRunOutcome> {
   const temp = join(dirname(target), `${exportTempPrefix(target)}${process.pid}.gguf`)
   try {
-    const { file, verification } = await writeVerifiedGguf(projectDir, run, params, type, temp, hooks, started)
+    const { file, verification, tokenizer } = await writeVerifiedGguf(projectDir, run, params, type, temp, hooks, started)
     if (verification.passed) {
       await moveIntoPlace(temp, target)
-      const modelfile = await writeModelfileBeside(target, `${basename(target, extname(target))}.Modelfile`, basename(target), hooks)
+      const modelfile = await writeModelfileBeside(tokenizer, join(dirname(target), `${basename(target, extname(target))}.Modelfile`), basename(target), hooks)
       return { path: target, files: [{ ...file, name: basename(target) }, modelfile], verification }
     }
     return { path: target, files: [], verification }
@@ -135,9 +135,9 @@ async function exportOllamaFolder(projectDir: string, run: FinishedTrainRun, par
   try {
     await mkdir(tempDir)
     const ggufName = 'model.gguf'
-    const { file, verification } = await writeVerifiedGguf(projectDir, run, params, type, join(tempDir, ggufName), hooks, started)
+    const { file, verification, tokenizer } = await writeVerifiedGguf(projectDir, run, params, type, join(tempDir, ggufName), hooks, started)
     if (!verification.passed) return { path: target, files: [], verification }
-    const modelfile = await writeModelfileBeside(join(tempDir, ggufName), 'Modelfile', `./${ggufName}`, hooks)
+    const modelfile = await writeModelfileBeside(tokenizer, join(tempDir, 'Modelfile'), `./${ggufName}`, hooks)
     await moveIntoPlace(tempDir, target)
     return { path: target, files: [file, modelfile], verification }
   } finally {
@@ -154,7 +154,7 @@ async function writeVerifiedGguf(
   path: string,
   hooks: ExportRunHooks,
   started: number,
-): Promise<{ file: ExportFileInfo; verification: ExportVerification }> {
+): Promise<{ file: ExportFileInfo; verification: ExportVerification; tokenizer: GgufMetadata }> {
   const opened = await openModel(run.settings.base)
   try {
     const { config, values } = await readAdapterFile(run.adapterFile)
@@ -202,7 +202,7 @@ async function writeVerifiedGguf(
         onProgress: (done, total) => hooks.progress(WRITE_SHARE + ((1 - WRITE_SHARE) * done) / total, `Verifying: ${done} of ${total} windows compared`),
       })
       const checks: VerificationCheck[] = [{ name: 'loads in llama.cpp', passed: true, detail: `${planned.length} tensors, ${fileType}` }, ...distributionChecks(distributions, type)]
-      return { file, verification: verificationOf(checks, { distributions, tensors: null }, started) }
+      return { file, verification: verificationOf(checks, { distributions, tensors: null }, started), tokenizer: merged.tokenizer }
     } finally {
       await forward.release()
     }
@@ -363,37 +363,30 @@ async function verificationWindows(projectDir: string, run: FinishedTrainRun, op
   return windows
 }
 
-/** `Modelfile` for the GGUF at `ggufPath`, written beside it as `fileName`, pointing at `from`. */
-async function writeModelfileBeside(ggufPath: string, fileName: string, from: string, hooks: ExportRunHooks): Promise<ExportFileInfo> {
-  const opened = await openModel(ggufPath)
-  try {
-    const tokenizer = opened.source.tokenizer
-    const tokens = tokenizer.get('tokenizer.ggml.tokens')
-    const list = tokens?.type === 'array' && tokens.elementType === 'string' ? tokens.value : []
-    const idText = (key: string): string | null => {
-      const id = tokenizer.get(key)
-      return id !== undefined && typeof id.value === 'number' ? (list[id.value] ?? null) : null
-    }
-    const eot = idText('tokenizer.ggml.eot_token_id')
-    const modelfile = ollamaModelfile({
-      ggufFileName: from,
-      chatTemplate: stringValue(tokenizer.get('tokenizer.chat_template')),
-      tokens: { bos: idText('tokenizer.ggml.bos_token_id') ?? '', eos: idText('tokenizer.ggml.eos_token_id') ?? '', ...(eot === null ? {} : { eot: [eot] }) },
-    })
-    for (const warning of modelfile.warnings) hooks.log(`Modelfile: ${warning}`, 'warn')
-    const path = join(dirname(ggufPath), fileName)
-    const sink = new HashingSink(fileName, await FileByteSink.create(path))
-    try {
-      await sink.write(new TextEncoder().encode(modelfile.text))
-      await sink.file.commit()
-    } catch (error) {
-      await sink.file.abort()
-      throw error
-    }
-    return sink.result()
-  } finally {
-    await opened.close()
+/** A `Modelfile` at `path` for the GGUF `from` points at, whose tokenizer metadata (chat template, special tokens) is `tokenizer`. */
+async function writeModelfileBeside(tokenizer: GgufMetadata, path: string, from: string, hooks: ExportRunHooks): Promise<ExportFileInfo> {
+  const tokens = tokenizer.get('tokenizer.ggml.tokens')
+  const list = tokens?.type === 'array' && tokens.elementType === 'string' ? tokens.value : []
+  const idText = (key: string): string | null => {
+    const id = tokenizer.get(key)
+    return id !== undefined && typeof id.value === 'number' ? (list[id.value] ?? null) : null
   }
+  const eot = idText('tokenizer.ggml.eot_token_id')
+  const modelfile = ollamaModelfile({
+    ggufFileName: from,
+    chatTemplate: stringValue(tokenizer.get('tokenizer.chat_template')),
+    tokens: { bos: idText('tokenizer.ggml.bos_token_id') ?? '', eos: idText('tokenizer.ggml.eos_token_id') ?? '', ...(eot === null ? {} : { eot: [eot] }) },
+  })
+  for (const warning of modelfile.warnings) hooks.log(`Modelfile: ${warning}`, 'warn')
+  const sink = new HashingSink(basename(path), await FileByteSink.create(path))
+  try {
+    await sink.write(new TextEncoder().encode(modelfile.text))
+    await sink.file.commit()
+  } catch (error) {
+    await sink.file.abort()
+    throw error
+  }
+  return sink.result()
 }
 
 async function jsonFileChecks(dir: string, names: readonly string[]): Promise<VerificationCheck[]> {
