@@ -8,6 +8,7 @@ import { RecentProjects } from './app/RecentProjects.js'
 import { SettingsStore } from './app/SettingsStore.js'
 import { Workspace, type WorkerOptions } from './app/Workspace.js'
 import type { ChatComparer } from './eval/ChatComparer.js'
+import { WorkerTrainPlanner } from './train/WorkerTrainPlanner.js'
 
 export interface ServicesOptions {
   /** Folder for app-wide files (settings, recent projects): Electron's userData, or a folder of the caller's. */
@@ -42,6 +43,8 @@ export interface Services {
   showInFolder: NonNullable<ServicesOptions['showInFolder']>
   /** Side-by-side chat; llama.cpp is loaded on first use, not at start-up. */
   chatComparer(): Promise<ChatComparer>
+  /** The Train wizard's fit check, on a thread of its own started on the first plan. */
+  trainPlanner: WorkerTrainPlanner
   dispose(): Promise<void>
 }
 
@@ -69,6 +72,7 @@ export async function createServices(options: ServicesOptions): Promise<Services
   })
   let chat: Promise<ChatComparer> | null = null
   const workspace = new Workspace(events, recents, options.jobWorker, () => settings.effectiveThreads(), warn)
+  const trainPlanner = new WorkerTrainPlanner({ worker: options.jobWorker })
   return {
     appInfo: {
       name: PRODUCT_NAME,
@@ -90,7 +94,9 @@ export async function createServices(options: ServicesOptions): Promise<Services
     chooseFile: options.chooseFile ?? (() => Promise.resolve(null)),
     showInFolder: options.showInFolder ?? (() => Promise.resolve(false)),
     chatComparer: () => (chat ??= import('./eval/ChatComparer.js').then(({ ChatComparer }) => new ChatComparer())),
+    trainPlanner,
     dispose: async () => {
+      await trainPlanner.dispose()
       await models.dispose()
       await workspace.dispose()
       await (await chat?.catch(() => null))?.dispose()

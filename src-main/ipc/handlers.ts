@@ -10,7 +10,6 @@ import { readDatasetSummary } from '../core/dataset/datasetFiles.js'
 import { EvaluationStore } from '../core/eval/EvaluationStore.js'
 import { ExportStore } from '../core/export/ExportStore.js'
 import { listRunCheckpoints, readRunMetrics } from '../core/train/runFiles.js'
-import { TrainPlanner } from '../core/train/TrainPlanner.js'
 import { listTrainRuns, trainRunDir } from '../core/train/trainRuns.js'
 import { hardwareReport } from '../core/system/hardwareReport.js'
 import type { Services } from '../core/services.js'
@@ -21,7 +20,6 @@ export function createHandlers(services: Services): ApiHandlers {
   const { workspace, settings, recents } = services
   const corpus = (): CorpusBrowser => new CorpusBrowser(workspace.project.db)
   const comprehension = (): ComprehensionStore => new ComprehensionStore(workspace.project.db)
-  const trainPlanner = new TrainPlanner()
   const runDir = (runId: string): string => trainRunDir(workspace.project.dir, runId.slice('run-'.length))
   return {
     getAppInfo: async () => services.appInfo,
@@ -75,7 +73,7 @@ export function createHandlers(services: Services): ApiHandlers {
     listClusters: async ({ kind, offset, limit }) => listClusterPage(comprehension(), kind, offset ?? 0, limit ?? 20),
     getDataset: () => readDatasetSummary(workspace.project.dir),
     listRuns: async () => listTrainRuns(workspace.project.db, workspace.project.dir),
-    planTraining: (params) => trainPlanner.plan(workspace.project.dir, trainParamsSchema.parse(params)),
+    planTraining: (params) => services.trainPlanner.plan(workspace.project.dir, trainParamsSchema.parse(params)),
     listCheckpoints: ({ runId }) => listRunCheckpoints(runDir(runId)),
     getRunMetrics: ({ runId }) => readRunMetrics(runDir(runId)),
     listExports: async ({ runId }) => new ExportStore(workspace.project.db).list(runId),
