@@ -10,16 +10,22 @@
  *   on the same machine and browser: a blank HTML page and an empty Svelte 5 app (one component, built by vite).
  * - Long tasks (PerformanceObserver 'longtask': main-thread tasks over 50 ms) while (a) a demo job of many short
  *   steps runs and streams progress to the Jobs panel, and (b) unless `--no-train`, a MoRA run on a tiny model
- *   trains from the Train wizard, so onJobMetrics redraws its four uPlot charts. The target is no task over
- *   50 ms, i.e. none at all, and the verdict says PASS or FAIL. A Chromium trace (CDP Tracing) over the same window
- *   gives each task of 50 ms or more its main-thread CPU time and what ran inside it, by source module.
+ *   trains from the Train wizard, so onJobMetrics redraws its four uPlot charts; against a baseline window of the
+ *   same page with no job running. The target is no task over 50 ms while a job runs, i.e. none at all, and the
+ *   verdict says PASS or FAIL. A Chromium trace (CDP Tracing) over the same window gives each task of 50 ms or more
+ *   its main-thread CPU time and what ran inside it, by source module. Each window also reports the load average,
+ *   how busy the machine's cores were (whoever used them) and the nice value the job's threads ran at.
+ * - Playwright starts Chromium in a session of its own, so on Linux with autogrouping the page gets its share of
+ *   CPU apart from this process, whatever the job threads' priority; an Electron renderer shares the main
+ *   process's group. So each window also runs a frame loop (frameLoop.ts: 4 ms of CPU every 16 ms, at the default
+ *   priority) in this process's group, and counts its frames that took over 50 ms.
  *
  * out/renderer is rebuilt first (as the tests do; LECTERN_TEST_BUILT=1 or `--no-build` uses it as it is).
  * Figures are printed, never asserted; the backend and its job workers share this machine's cores with Chromium,
  * as they do in the app, so a busy neighbour shows up in the long tasks too.
  */
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
-import { availableParallelism } from 'node:os'
+import { availableParallelism, loadavg } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { svelte } from '@sveltejs/vite-plugin-svelte'
@@ -28,14 +34,18 @@ import { build } from 'vite'
 import { writeTinyGgufModel } from '../fixtures/tinyModels.js'
 import { startAppHarness, type AppHarness } from '../support/browserHarness.js'
 import buildOnce from '../support/buildOnce.js'
-import { table, withBenchRun, type BenchRun } from './benchSupport.js'
+import { machineBusyMs, table, withBenchRun, type BenchRun } from './benchSupport.js'
 import { readBundleReport, sourceBreakdown, type BundleReport } from './renderer/bundleReport.js'
+import { FrameLoop, type FrameLoopFigures } from './renderer/frameLoop.js'
 import { loadTimingsExpression, readyProbeScript, START_LONG_TASKS, STOP_LONG_TASKS, type LoadTimings, type LongTask } from './renderer/pageProbes.js'
+import { autogroupOf, chromiumChildren, highestThreadNice } from './renderer/scheduling.js'
 import { longTasksFromTrace, moduleLines, type TraceEvent, type TracedTask } from './renderer/traceTasks.js'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
 const RENDERER_DIR = join(root, 'out/renderer')
 const LONG_TASK_TARGET_MS = 50
+/** About as long as the demo job's window. */
+const IDLE_WINDOW_SECONDS = 8
 const BASELINE_ORIGIN = 'http://baseline.invalid'
 
 const argValue = (name: string): string | undefined => {
@@ -45,6 +55,7 @@ const argValue = (name: string): string | undefined => {
 const RUNS = Number(argValue('--runs') ?? 5)
 const kb = (bytes: number): string => (bytes / 1024).toFixed(1)
 const ms = (value: number | null): string => (value === null ? '–' : value.toFixed(0))
+const share = (part: number, whole: number): string => `${whole === 0 ? 0 : ((100 * part) / whole).toFixed(1)} %`
 function median(values: number[]): number | null {
   if (values.length === 0) return null
   const s = [...values].sort((a, b) => a - b)
@@ -163,6 +174,8 @@ function printLoads(results: { target: LoadTarget; runs: LoadTimings[] }[]): voi
 
 interface LongTaskWindow {
   name: string
+  /** The window with no job running, that the others are compared with. */
+  baseline: boolean
   seconds: number
   /** From the page's PerformanceObserver. */
   tasks: LongTask[]
@@ -170,10 +183,22 @@ interface LongTaskWindow {
   traced: TracedTask[]
   /** What streamed meanwhile. */
   note: string
+  /** 1-minute load average at the start and at the end. */
+  loadAverage: [number, number]
+  /** CPU time used on the machine, by anyone, per second of the window. */
+  busyCores: number
+  /** The highest nice value among this process's threads, sampled through the window; null off Linux. */
+  jobThreadNice: number | null
+  sameGroup: FrameLoopFigures
 }
 
-/** Runs `during` with long tasks collected by the page and a Chromium trace (devtools.timeline) taken over CDP. */
-async function observeLongTasks(page: Page, bundles: Map<string, string[]>, during: () => Promise<string>): Promise<Omit<LongTaskWindow, 'name'>> {
+type WindowFigures = Omit<LongTaskWindow, 'name' | 'baseline'>
+
+/**
+ * Runs `during` with long tasks collected by the page and a Chromium trace (devtools.timeline) taken over CDP, and
+ * the frame loop's figures, the load and the job threads' nice value over the same time.
+ */
+async function observeLongTasks(page: Page, bundles: Map<string, string[]>, frameLoop: FrameLoop, during: () => Promise<string>): Promise<WindowFigures> {
   const cdp: CDPSession = await page.context().newCDPSession(page)
   const events: TraceEvent[] = []
   cdp.on('Tracing.dataCollected', ({ value }) => events.push(...(value as unknown as TraceEvent[])))
@@ -183,14 +208,32 @@ async function observeLongTasks(page: Page, bundles: Map<string, string[]>, duri
     transferMode: 'ReportEvents',
   })
   await page.evaluate(START_LONG_TASKS)
+  frameLoop.begin()
+  const loadAtStart = loadavg()[0]!
+  const busyAtStart = machineBusyMs()
+  let jobThreadNice = highestThreadNice()
+  const niceSampler = setInterval(() => (jobThreadNice = Math.max(jobThreadNice ?? 0, highestThreadNice() ?? 0)), 250)
   const started = performance.now()
   const note = await during()
   const seconds = (performance.now() - started) / 1000
+  clearInterval(niceSampler)
+  const busyCores = (machineBusyMs() - busyAtStart) / 1000 / seconds
+  const sameGroup = await frameLoop.figures(LONG_TASK_TARGET_MS)
   const { tasks } = (await page.evaluate(STOP_LONG_TASKS)) as { tasks: LongTask[] }
   await cdp.send('Tracing.end')
   await complete
   await cdp.detach()
-  return { seconds, tasks, traced: longTasksFromTrace(events, bundles, LONG_TASK_TARGET_MS), note }
+  const traced = longTasksFromTrace(events, bundles, LONG_TASK_TARGET_MS)
+  return { seconds, tasks, traced, note, loadAverage: [loadAtStart, loadavg()[0]!], busyCores, jobThreadNice, sameGroup }
+}
+
+/** The baseline: the same page for `seconds` with no job running. */
+async function idleWindow(app: AppHarness, bundles: Map<string, string[]>, frameLoop: FrameLoop, seconds: number): Promise<LongTaskWindow> {
+  const result = await observeLongTasks(app.page, bundles, frameLoop, async () => {
+    await new Promise((resolve) => setTimeout(resolve, seconds * 1000))
+    return `the project just created, nothing running, for ${seconds} s`
+  })
+  return { name: 'baseline: no job running', baseline: true, ...result }
 }
 
 async function createProject(app: AppHarness, name: string): Promise<void> {
@@ -202,21 +245,21 @@ async function createProject(app: AppHarness, name: string): Promise<void> {
 }
 
 /** A demo job of many short steps, started through the bridge as the "Run demo job" button does, run to the end. */
-async function demoJobWindow(app: AppHarness, bundles: Map<string, string[]>): Promise<LongTaskWindow> {
+async function demoJobWindow(app: AppHarness, bundles: Map<string, string[]>, frameLoop: FrameLoop): Promise<LongTaskWindow> {
   const { page } = app
   const steps = 400
   const stepMs = 10
-  const result = await observeLongTasks(page, bundles, async () => {
+  const result = await observeLongTasks(page, bundles, frameLoop, async () => {
     await page.evaluate(`window.lecternBridge.invoke('startJob', { kind: 'demo', params: { steps: ${steps}, stepMs: ${stepMs} } })`)
     const job = page.locator('li.job[data-state="succeeded"]').first()
     await job.waitFor({ timeout: 120_000 })
     return `demo job of ${steps} steps × ${stepMs} ms, progress streamed to the Jobs panel`
   })
-  return { name: 'demo job (Jobs panel)', ...result }
+  return { name: 'demo job (Jobs panel)', baseline: false, ...result }
 }
 
 /** A MoRA run on a tiny llama from the Train wizard, observed for `steps` optimizer steps of metrics, then cancelled. */
-async function trainWindow(app: AppHarness, bundles: Map<string, string[]>, log: BenchRun['log']): Promise<LongTaskWindow> {
+async function trainWindow(app: AppHarness, bundles: Map<string, string[]>, frameLoop: FrameLoop, log: BenchRun['log']): Promise<LongTaskWindow> {
   const { page } = app
   const model = (await writeTinyGgufModel(join(app.workDir, 'model'), { architecture: 'llama' })).ggufPath
   const data = join(app.workDir, 'train.jsonl')
@@ -234,7 +277,7 @@ async function trainWindow(app: AppHarness, bundles: Map<string, string[]>, log:
   await page.getByTestId('fit-verdict').filter({ hasText: 'Fits' }).waitFor({ timeout: 60_000 })
   const points = async (): Promise<number> => Number(await page.getByTestId('chart-loss').getAttribute('data-points').catch(() => '0'))
   const wantedPoints = 40
-  const result = await observeLongTasks(page, bundles, async () => {
+  const result = await observeLongTasks(page, bundles, frameLoop, async () => {
     await page.getByRole('button', { name: 'Start training' }).click()
     await page.locator('[data-testid="train-job"][data-state="running"]').waitFor({ timeout: 60_000 })
     const until = performance.now() + 120_000
@@ -243,7 +286,7 @@ async function trainWindow(app: AppHarness, bundles: Map<string, string[]>, log:
   })
   log('training observed; cancelling')
   await page.getByRole('button', { name: 'Cancel' }).first().click().catch(() => undefined)
-  return { name: 'training (Train wizard, charts)', ...result }
+  return { name: 'training (Train wizard, charts)', baseline: false, ...result }
 }
 
 /** The most main-thread CPU time one traced long task took; null when none was traced or the trace has no thread times. */
@@ -253,21 +296,27 @@ function maxCpu(w: LongTaskWindow): number | null {
 }
 
 function printLongTasks(windows: LongTaskWindow[]): boolean {
-  console.log(`\n## Main-thread long tasks while a job runs (target: none over ${LONG_TASK_TARGET_MS} ms)\n`)
+  const jobWindows = windows.filter((w) => !w.baseline)
+  const baseline = windows.find((w) => w.baseline)
+  const longest = (w: LongTaskWindow): number => Math.max(0, ...w.tasks.map((t) => t.durationMs))
+  console.log(`\n## Main-thread long tasks while a job runs (target: none over ${LONG_TASK_TARGET_MS} ms), against a window with no job\n`)
   console.log(
     table([
-      ['while', 'seconds', 'long tasks', 'max ms', 'total ms', 'traced ≥ 50 ms', 'max CPU ms in one', 'verdict'],
+      ['while', 'seconds', 'load avg (1 min)', 'busy cores', "job threads' nice", 'long tasks', 'max ms', 'total ms', 'traced ≥ 50 ms', 'max CPU ms in one', 'verdict'],
       ...windows.map((w) => {
         const durations = w.tasks.map((t) => t.durationMs)
         return [
           w.name,
           w.seconds.toFixed(1),
+          `${w.loadAverage[0].toFixed(2)} → ${w.loadAverage[1].toFixed(2)}`,
+          w.busyCores.toFixed(2),
+          w.baseline ? '–' : (w.jobThreadNice ?? '–'),
           w.tasks.length,
-          durations.length ? Math.max(...durations).toFixed(0) : '0',
+          longest(w).toFixed(0),
           durations.reduce((a, b) => a + b, 0).toFixed(0),
           w.traced.length,
           maxCpu(w) === null ? '–' : maxCpu(w)!.toFixed(0),
-          w.tasks.length === 0 ? 'PASS' : 'FAIL',
+          w.baseline ? 'baseline' : w.tasks.length === 0 ? 'PASS' : 'FAIL',
         ]
       }),
     ]),
@@ -280,18 +329,41 @@ function printLongTasks(windows: LongTaskWindow[]): boolean {
       console.log(`  traced task ${t.wallMs.toFixed(0)} ms wall${cpu}: ${t.parts.map(([part, partMs]) => `${part} ${partMs.toFixed(1)}`).join('; ') || '(nothing traced inside)'}`)
     }
   }
-  const pass = windows.every((w) => w.tasks.length === 0)
-  const worst = Math.max(0, ...windows.flatMap((w) => w.tasks.map((t) => t.durationMs)))
-  console.log(`\n${pass ? 'PASS' : 'FAIL'}: main-thread long tasks during a running job ${pass ? `none over ${LONG_TASK_TARGET_MS} ms` : `up to ${worst.toFixed(0)} ms wall (target < ${LONG_TASK_TARGET_MS} ms)`}`)
+
+  console.log(
+    `\n## A frame loop in the backend's scheduling group (4 ms of CPU every 16 ms at the default priority, as an Electron renderer beside the job's threads)\n`,
+  )
+  console.log(
+    table([
+      ['while', 'frames', `work over ${LONG_TASK_TARGET_MS} ms`, 'max work ms', `started over ${LONG_TASK_TARGET_MS} ms late`, 'max late ms'],
+      ...windows.map(({ name, sameGroup: f }) => [name, f.frames, `${f.longTasks} (${share(f.longTasks, f.frames)})`, f.maxWallMs.toFixed(0), `${f.lateFrames} (${share(f.lateFrames, f.frames)})`, f.maxLateMs.toFixed(0)]),
+    ]),
+  )
+
+  const pass = jobWindows.every((w) => w.tasks.length === 0)
+  const worst = Math.max(0, ...jobWindows.map(longest))
+  const against = baseline ? `; with no job: ${baseline.tasks.length} long task(s)${baseline.tasks.length ? `, up to ${longest(baseline).toFixed(0)} ms` : ''}` : ''
+  const jobTasks = jobWindows.reduce((sum, w) => sum + w.tasks.length, 0)
+  console.log(
+    `\n${pass ? 'PASS' : 'FAIL'}: main-thread long tasks during a running job: ${pass ? `none over ${LONG_TASK_TARGET_MS} ms` : `${jobTasks}, up to ${worst.toFixed(0)} ms wall (target: none over ${LONG_TASK_TARGET_MS} ms)`}${against}`,
+  )
   if (!pass) {
-    const cpu = Math.max(0, ...windows.map((w) => maxCpu(w) ?? 0))
+    const cpu = Math.max(0, ...jobWindows.map((w) => maxCpu(w) ?? 0))
     const verdict = cpu < LONG_TASK_TARGET_MS ? 'PASS' : 'FAIL'
     console.log(
       `${verdict} on the renderer's own work: at most ${cpu.toFixed(0)} ms of main-thread CPU in one task; a task much longer in wall time than in CPU time ` +
-        `was waiting for a core (the job worker and the backend share this machine's ${availableParallelism()} cores with Chromium)`,
+        `was waiting for a core (the job worker, the backend and other processes share this machine's ${availableParallelism()} cores with Chromium)`,
     )
   }
   return pass
+}
+
+/** Which scheduling groups the page, this process (backend and job workers) and the frame loop are in, on Linux. */
+function printSchedulingGroups(): void {
+  const own = autogroupOf(process.pid)
+  if (own === null) return
+  const chromium = [...new Set(chromiumChildren().map(autogroupOf))].join(', ') || 'not found'
+  console.log(`\nScheduling groups (Linux autogroups): Chromium ${chromium}; backend, job workers and frame loop ${own}.`)
 }
 
 // ------------------------------------------------------------------------------------------------- main
@@ -331,14 +403,22 @@ await withBenchRun('lectern-bench-renderer-', async ({ dir, log }) => {
     }
     log('creating a project')
     await createProject(app, 'Bench renderer')
+    const frameLoop = await FrameLoop.start()
     const windows: LongTaskWindow[] = []
-    log('demo job')
-    windows.push(await demoJobWindow(app, bundles))
-    if (!process.argv.includes('--no-train')) {
-      log('training from the Train wizard')
-      windows.push(await trainWindow(app, bundles, log))
+    try {
+      log('baseline: no job running')
+      windows.push(await idleWindow(app, bundles, frameLoop, IDLE_WINDOW_SECONDS))
+      log('demo job')
+      windows.push(await demoJobWindow(app, bundles, frameLoop))
+      if (!process.argv.includes('--no-train')) {
+        log('training from the Train wizard')
+        windows.push(await trainWindow(app, bundles, frameLoop, log))
+      }
+    } finally {
+      frameLoop.close()
     }
     printLongTasks(windows)
+    printSchedulingGroups()
     if (app.problems.length > 0) console.log(`\nPage problems seen: ${app.problems.join(' | ')}`)
   } finally {
     await app.close()

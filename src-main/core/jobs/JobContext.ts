@@ -1,4 +1,5 @@
 import type { Worker } from 'node:worker_threads'
+import type { ExecutionProviderProbe } from '../../shared/types/app.js'
 import type { JobKind, JobParams, LogLevel } from '../../shared/types/jobs.js'
 import type { JobWorkerRole } from './workerProtocol.js'
 
@@ -13,6 +14,11 @@ export interface JobContext<K extends JobKind = JobKind> {
   threads: number
   /** Aborted when the user cancels; handlers check it between units of work. */
   signal: AbortSignal
+  /**
+   * The execution provider probes the main thread's hardware report made (or is making), to use instead of
+   * probing again; null, or a promise of null, where there are none.
+   */
+  knownExecutionProviders?: Promise<ExecutionProviderProbe[] | null> | null | undefined
   progress(done: number, total: number, message?: string): void
   log(message: string, level?: LogLevel): void
   /** Live figures of one unit of work (a training step's loss, lr…): passed on to listeners, not stored. */

@@ -1,8 +1,10 @@
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { LecternError, type SerializedError } from '../../shared/errors.js'
+import type { ExecutionProviderProbe } from '../../shared/types/app.js'
 import { FINISHED_STATES, jobLabels, jobRequestSchema, type JobLogLine, type JobRequest, type JobSummary } from '../../shared/types/jobs.js'
 import type { Project } from '../project/Project.js'
+import { knownExecutionProviderProbes } from '../system/hardwareReport.js'
 import type { ClaimedJob } from './JobStore.js'
 import { createOwnerId, releaseOwnerId } from './ownerLiveness.js'
 import type { FromWorker, JobWorkerData, ToWorker } from './workerProtocol.js'
@@ -27,6 +29,11 @@ export interface JobQueueOptions {
   cancelGraceMs?: number
   /** Minimum interval between progress writes to the database and progress events. Defaults to `250`. */
   progressIntervalMs?: number
+  /**
+   * Execution provider probes already made or in flight in this process, handed to each job so training need
+   * not probe again; null where there are none. Defaults to the hardware report's (`knownExecutionProviderProbes`).
+   */
+  knownExecutionProviders?: () => Promise<ExecutionProviderProbe[] | null> | null
 }
 
 interface RunningJob {
@@ -58,7 +65,7 @@ export class JobQueue {
   constructor(project: Project, sink: JobEventSink, options: JobQueueOptions) {
     this.project = project
     this.sink = sink
-    this.options = { heartbeatMs: 2000, cancelGraceMs: 5000, progressIntervalMs: 250, workerExecArgv: [], ...options }
+    this.options = { heartbeatMs: 2000, cancelGraceMs: 5000, progressIntervalMs: 250, workerExecArgv: [], knownExecutionProviders: knownExecutionProviderProbes, ...options }
   }
 
   /** Begins taking jobs from the queue, including any left queued by an earlier session. */
@@ -168,13 +175,18 @@ export class JobQueue {
         this.settle(running, 'failed', { error: { code: 'internal', message: `Job worker exited unexpectedly (code ${code})` } })
       }
     })
+    const knownProbes = this.options.knownExecutionProviders()
     const start: ToWorker = {
       type: 'start',
       job: { id: claimed.id, kind: claimed.kind, params: claimed.params, checkpoint: claimed.checkpoint },
       projectDir: this.project.dir,
       threads: this.options.threads(),
+      executionProvidersFollow: knownProbes !== null,
     }
     worker.postMessage(start)
+    void knownProbes?.then((probes) => {
+      if (!running.settled) worker.postMessage({ type: 'executionProviders', probes } satisfies ToWorker)
+    })
     this.sink.jobUpdated(this.project.jobs.get(claimed.id))
   }
 

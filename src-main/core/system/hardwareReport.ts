@@ -10,7 +10,13 @@ import {
 import { computePaths, hardwareSummary, stageDevices } from './hardwareSummary.js'
 import { probeLlamaBackends, type LlamaBackendVerdict } from './llamaBackends.js'
 
-/** 'auto' keeps one core free for the UI and the main process, and never goes below one thread. */
+/**
+ * The one rule for jobs' compute threads when the user has not set a number ('auto'; the CLI without --threads
+ * too): one core is left free for the UI and the main process, never below one thread. Job threads also run at a
+ * lower priority (core/jobs/jobThreadPriority.ts), but a job's compute threads wait for one another at each
+ * operation, so one of them losing its core stalls the rest: on a busy 2-core machine a tiny MoRA run made about
+ * twice as many steps a second on 1 thread as on 2. A number the user set is used as it is.
+ */
 export function autoComputeThreads(logicalCores = availableParallelism()): number {
   return Math.max(1, logicalCores - 1)
 }
@@ -47,6 +53,15 @@ export function probeHardwareOnce(): Promise<HardwareProbes> {
     },
   )
   return probed
+}
+
+/**
+ * The ONNX Runtime provider probes this process has made or is making for its hardware report, so training can
+ * take them instead of probing again; null when it has not started probing (the CLI). The promise gives null
+ * when that probing fails.
+ */
+export function knownExecutionProviderProbes(): Promise<ExecutionProviderProbe[] | null> | null {
+  return probed?.then(({ probes }) => probes, () => null) ?? null
 }
 
 export async function hardwareReport(settings: AppSettings): Promise<HardwareReport> {

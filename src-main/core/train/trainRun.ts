@@ -11,7 +11,7 @@ import { planAdapters, type AdapterConfig, type AdapterPlan } from './adapters.j
 import { decoderWeightRequests, prepareBaseWeights } from './baseWeights.js'
 import { loadCheckpoint, saveCheckpoint } from './checkpoints.js'
 import { chooseExecutionProvider, probeExecutionProviders } from './executionProviders.js'
-import type { ExecutionProviderName } from './executionProviders.js'
+import type { ExecutionProviderName, ExecutionProviderProbe } from './executionProviders.js'
 import { availableMemoryBytes, planFit, type FitPlan } from './fitPlanner.js'
 import { DEFAULT_ADAMW } from './optimizer.js'
 import { seededRandom } from './random.js'
@@ -68,6 +68,8 @@ export interface TrainRunHooks {
   onStep(metrics: TrainStepMetrics): void
   /** A checkpoint was written (the job stores where, so a resumed job continues from it). */
   onCheckpoint(dir: string, step: number): void
+  /** Execution provider probes already made (the app's hardware report); without them, or when they come to null, the run probes. */
+  knownExecutionProviders?: Promise<readonly ExecutionProviderProbe[] | null> | null | undefined
 }
 
 export interface TrainRunResult {
@@ -171,7 +173,8 @@ export async function runTraining(projectDir: string, runDir: string, settings: 
     const settingsFingerprint = createHash('sha256').update(JSON.stringify({ ...settings, steps: null, epochs: null, checkpointEvery: null, threads: null, device: null })).digest('hex')
     await writeFile(join(runDir, RUN_CONFIG_FILE), JSON.stringify({ settings, totalSteps, trainableParameters: plan.trainableParameters, sites: plan.sites.length, dataFingerprint }, null, 1))
 
-    const chosen = chooseExecutionProvider(settings.device, await probeExecutionProviders())
+    const probes = (await hooks.knownExecutionProviders) ?? (await probeExecutionProviders())
+    const chosen = chooseExecutionProvider(settings.device, probes)
     if (chosen.warning) hooks.log(chosen.warning, 'warn')
     hooks.progress(0, totalSteps, 'Preparing base weights')
     const base = await prepareBaseWeights(opened.source, settings.base, decoderWeightRequests(h), join(projectDir, BASE_WEIGHTS_CACHE_DIR), {

@@ -28,5 +28,6 @@ export const runTrainJob: JobHandler<'train'> = async (context): Promise<TrainRu
     progress: context.progress,
     onStep: (metrics) => context.metrics({ ...metrics }),
     onCheckpoint: (dir, step) => context.saveCheckpoint({ checkpoint: dir.slice(runDir.length + 1), step } satisfies TrainJobCheckpoint),
+    knownExecutionProviders: context.knownExecutionProviders,
   })
 }
