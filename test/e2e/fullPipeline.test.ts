@@ -6,8 +6,8 @@ import { writeTinyGgufModel } from '../fixtures/tinyModels.js'
 import { startAppHarness, type AppHarness } from '../support/browserHarness.js'
 
 /**
- * The whole pipeline through the UI only, as a user walks it: create a project, import a folder, mine and
- * generate comprehension data, build a dataset with held-out documents, train MoRA, evaluate, export a verified
+ * The whole pipeline through the UI only, as a user walks it: create a project, add the model to the library, import
+ * a folder, mine and generate comprehension data (the model picked from the library), build a dataset with held-out documents, train MoRA, evaluate, export a verified
  * GGUF. A second, short test starts "Run all remaining steps" from the Overview on a fresh project.
  */
 
@@ -44,6 +44,24 @@ async function importCorpus(): Promise<void> {
   await page.locator('[data-testid="import-progress"][data-state="succeeded"]').waitFor({ timeout: 60_000 })
 }
 
+/** Adds the tiny model to the app-wide library on the Models page; its metadata makes it a generator and a training base. */
+async function addModelToLibrary(): Promise<void> {
+  const { page } = app
+  await page.getByRole('button', { name: 'Models', exact: true }).click()
+  await page.locator('input[name="model-path"]').fill(model)
+  await page.getByRole('button', { name: 'Add model' }).click()
+  const card = page.getByTestId('model-card')
+  await card.waitFor({ timeout: 30_000 })
+  expect(await card.getByRole('checkbox', { name: /Generator/ }).isChecked()).toBe(true)
+  expect(await card.getByRole('checkbox', { name: /Base for training/ }).isChecked()).toBe(true)
+}
+
+/** The path a model picker hands its form, once the library has loaded and the picker chose its model. */
+const pickedPath = async (id: string): Promise<string | null> => {
+  const path = app.page.getByTestId(`model-picker-${id}`).getByTestId('model-picker-path')
+  return (await path.count()) === 0 ? null : path.textContent()
+}
+
 const step = (name: RegExp) => app.page.getByRole('navigation', { name: 'Steps' }).getByRole('button', { name })
 const points = async (id: string): Promise<number> => Number(await app.page.getByTestId(`chart-${id}`).getAttribute('data-points'))
 
@@ -52,6 +70,7 @@ describe('The whole pipeline in Chromium, through the UI only (real handlers, jo
     const { page } = app
     await createProject('Full pipeline', join(app.workDir, 'project'))
     await app.screenshot('pipeline-01-project')
+    await addModelToLibrary()
 
     await importCorpus()
     expect(Number((await page.getByTestId('summary-added').textContent())?.replace(/,/g, ''))).toBe(4)
@@ -70,7 +89,9 @@ describe('The whole pipeline in Chromium, through the UI only (real handlers, jo
     await app.screenshot('pipeline-03-regex-comprehension')
 
     await page.getByLabel('Questions by a local model (ETRC)').check()
-    await page.getByLabel('Instruct model (.gguf)').fill(model)
+    // The library's only generator is preselected: the form gets its path.
+    await expect.poll(() => pickedPath('comprehend-generator'), { timeout: 30_000 }).toBe(model)
+    expect(await page.getByRole('combobox', { name: 'Instruct model (.gguf)' }).locator('option:checked').textContent()).toContain('llama')
     await page.getByLabel('Pairs per chunk').fill('1')
     await page.getByText('Advanced').first().click()
     await page.getByLabel('Stop after this many chunks').fill('6')
@@ -98,7 +119,7 @@ describe('The whole pipeline in Chromium, through the UI only (real handlers, jo
 
     // Train MoRA for a few steps on the project's dataset; the loss chart gets a point per step.
     await step(/Train/).click()
-    await page.getByLabel('Base model (.gguf or Hugging Face folder)').fill(model)
+    await expect.poll(() => pickedPath('train-base'), { timeout: 30_000 }).toBe(model)
     expect(await page.getByLabel(/The project's dataset/).isChecked()).toBe(true)
     expect(await page.getByRole('radio', { name: /MoRA/ }).isChecked()).toBe(true)
     await page.getByRole('textbox', { name: 'Rank', exact: true }).fill('4')
@@ -176,7 +197,9 @@ describe('The whole pipeline in Chromium, through the UI only (real handlers, jo
     const plan = page.getByTestId('run-all-plan')
     await plan.waitFor({ timeout: 30_000 })
     expect(await plan.textContent()).toContain('Comprehension → Dataset → Train → Evaluate → Export')
-    await page.getByLabel('Base model').fill(model)
+    // The library lives across projects: the base is preselected, and the optional generator stays off (rules).
+    await expect.poll(() => pickedPath('pipeline-base'), { timeout: 30_000 }).toBe(model)
+    expect(await page.getByRole('combobox', { name: 'Question generator (optional)' }).inputValue()).toBe('')
     await page.getByLabel('Training steps').fill('2')
     await page.getByLabel('Export folder').fill(join(app.workDir, 'chain-exports'))
     await app.screenshot('pipeline-11-run-all-form')

@@ -6,12 +6,15 @@ import { startAppHarness, type AppHarness } from '../support/browserHarness.js'
 
 let app: AppHarness
 let model: string
+/** A second tiny model, the one in the library: the run trains `model`, a file outside it, through "Other file…". */
+let libraryModel: string
 let data: string
 let project: string
 
 beforeAll(async () => {
   app = await startAppHarness()
   model = (await writeTinyGgufModel(join(app.workDir, 'model'), { architecture: 'llama' })).ggufPath
+  libraryModel = (await writeTinyGgufModel(join(app.workDir, 'library-model'), { architecture: 'llama' })).ggufPath
   data = join(app.workDir, 'train.jsonl')
   const lines = Array.from({ length: 32 }, (_, i) =>
     i % 2 === 0
@@ -35,10 +38,20 @@ describe('Train wizard in Chromium, through the real handlers, fit planner and j
     await page.locator('input[name="project-folder"]').fill(project)
     await page.getByRole('button', { name: 'Create project' }).click()
     await page.getByTestId('project-name').filter({ hasText: 'Train test' }).waitFor()
+    await page.getByRole('button', { name: 'Models', exact: true }).click()
+    await page.locator('input[name="model-path"]').fill(libraryModel)
+    await page.getByRole('button', { name: 'Add model' }).click()
+    await page.getByTestId('model-card').waitFor({ timeout: 30_000 })
     await page.getByRole('navigation', { name: 'Steps' }).getByRole('button', { name: /Train/ }).click()
 
+    // The library's base is preselected; "Other file…" trades it for a typed path.
+    const picker = page.getByTestId('model-picker-train-base')
+    await expect.poll(() => picker.getByTestId('model-picker-path').textContent(), { timeout: 30_000 }).toBe(libraryModel)
+    await page.getByRole('combobox', { name: 'Base model (.gguf or Hugging Face folder)' }).selectOption({ label: 'Other file…' })
     await expect.poll(() => page.getByTestId('fit-estimate').textContent()).toContain('Choose a base model')
-    await page.getByLabel('Base model (.gguf or Hugging Face folder)').fill(model)
+    await page.getByLabel('Base model (.gguf or Hugging Face folder): file path').fill(model)
+    await picker.getByRole('button', { name: 'Add to library: Base model (.gguf or Hugging Face folder)' }).waitFor()
+    await app.screenshot('train-00-other-file')
     // Without a built dataset the estimate still shows, and says what is missing.
     await page.getByTestId('fit-data-problem').filter({ hasText: 'no built dataset yet' }).waitFor({ timeout: 30_000 })
     await page.getByLabel('A .jsonl file').check()
