@@ -1,32 +1,19 @@
-import { app, Menu, type MenuItemConstructorOptions } from 'electron'
+import { app, BrowserWindow, Menu } from 'electron'
+import { IPC_EVENT_CHANNEL } from '../shared/api.js'
+import type { MenuCommand } from '../shared/menuCommands.js'
+import { buildMenuTemplate } from './menuTemplate.js'
 
-/**
- * A plain application menu (File, Edit, View, Window, Help; the roles bring the platform's accelerators): no remote
- * content, DevTools only in development builds.
- */
+/** Installs the application menu; File's items reach the page as the contract event `onMenuCommand`. */
 export function installApplicationMenu(isDevelopment: boolean): void {
-  const template: MenuItemConstructorOptions[] = [
-    ...(process.platform === 'darwin' ? [{ role: 'appMenu' as const }] : []),
-    { role: 'fileMenu' },
-    { role: 'editMenu' },
-    {
-      label: 'View',
-      submenu: [
-        { role: 'reload', accelerator: 'CmdOrCtrl+R' },
-        ...(isDevelopment ? [{ role: 'toggleDevTools' as const }] : []),
-        { type: 'separator' },
-        { role: 'resetZoom' },
-        { role: 'zoomIn' },
-        { role: 'zoomOut' },
-        { type: 'separator' },
-        { role: 'togglefullscreen' },
-      ],
-    },
-    { role: 'windowMenu' },
-    {
-      role: 'help',
-      submenu: [{ label: 'About Lectern', click: () => app.showAboutPanel() }],
-    },
-  ]
+  const template = buildMenuTemplate({
+    isDevelopment,
+    platform: process.platform,
+    sendCommand: (command, window) => sendMenuCommand(command, window instanceof BrowserWindow ? window : BrowserWindow.getFocusedWindow()),
+    showAbout: () => app.showAboutPanel(),
+  })
   Menu.setApplicationMenu(Menu.buildFromTemplate(template))
+}
+
+function sendMenuCommand(command: MenuCommand, window: BrowserWindow | null): void {
+  if (window && !window.isDestroyed()) window.webContents.send(IPC_EVENT_CHANNEL, 'onMenuCommand', command)
 }

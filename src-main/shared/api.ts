@@ -11,6 +11,7 @@ import type { ClusterInfo, ClusterRunInfo, ComprehensionTotals, DatasetSummary, 
 import type { ChunkDetail, ChunkInfo, ChunkPage, CorpusFilePage, CorpusFileStatus, DocumentInfo, ImportParamsInput } from './types/corpus.js'
 import type { ChatReply, EvalReport, ExportInfo, TrainRunInfo } from './types/export.js'
 import type { JobDetail, JobLogLine, JobRequest, JobSummary } from './types/jobs.js'
+import type { MenuCommand } from './menuCommands.js'
 import type { LibraryModel, ModelDownload, ModelRole, RecommendedModelInfo } from './types/models.js'
 import type { PipelineInfo, PipelineRequest } from './types/pipeline.js'
 import type { ProjectSummary, RecentProject } from './types/project.js'
@@ -123,6 +124,8 @@ export interface ApiEvents {
   onPipelineUpdate: PipelineInfo
   /** A model download's progress and end, throttled. */
   onModelDownload: ModelDownload
+  /** A File menu item the page acts on (Close Project…), sent by the native menu to its window. */
+  onMenuCommand: MenuCommand
 }
 
 export type ApiMethod = keyof Api
@@ -186,7 +189,7 @@ const methodNames = {
 
 export const API_METHODS = Object.keys(methodNames) as ApiMethod[]
 
-const eventNames = { onJobUpdate: true, onJobLog: true, onProjectChanged: true, onJobMetrics: true, onPipelineUpdate: true, onModelDownload: true } satisfies Record<ApiEventName, true>
+const eventNames = { onJobUpdate: true, onJobLog: true, onProjectChanged: true, onJobMetrics: true, onPipelineUpdate: true, onModelDownload: true, onMenuCommand: true } satisfies Record<ApiEventName, true>
 export const API_EVENTS = Object.keys(eventNames) as ApiEventName[]
 
 /** Electron IPC channel for a method; the main process accepts nothing without this prefix. */

@@ -23,6 +23,8 @@ export class PipelineState {
   /** A start, cancel or continue call in flight. */
   busy = $state(false)
   error = $state<string | null>(null)
+  /** The chain the user dismissed (id and creation time, unique across projects); kept while moving between screens. */
+  private dismissedChain = $state<string | null>(null)
   private readonly client: ApiClient
   private unsubscribe: (() => void)[] = []
   /** Counts fact loads, so an older answer never replaces a newer one. */
@@ -30,6 +32,17 @@ export class PipelineState {
 
   constructor(client: ApiClient) {
     this.client = client
+  }
+
+  /** The newest chain unless it was dismissed: a finished chain stays shown until dismissed or a new one starts. */
+  get shownPipeline(): PipelineInfo | null {
+    const pipeline = this.pipeline
+    return pipeline === null || chainKey(pipeline) === this.dismissedChain ? null : pipeline
+  }
+
+  /** Hides the newest chain if it no longer runs. */
+  dismissChain(): void {
+    if (this.pipeline !== null && !isChainActive(this.pipeline)) this.dismissedChain = chainKey(this.pipeline)
   }
 
   /** The job of the chain's current step, once known. */
@@ -131,5 +144,7 @@ export class PipelineState {
     if (wasActive && job.state !== 'running' && job.state !== 'queued') void this.loadFacts()
   }
 }
+
+const chainKey = (pipeline: PipelineInfo): string => `${pipeline.id}:${pipeline.createdAtMs}`
 
 export const pipelineState = new PipelineState(api)

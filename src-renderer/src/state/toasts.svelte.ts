@@ -2,7 +2,16 @@ import type { ApiClient } from '../../../src-main/shared/api'
 import type { JobSummary } from '../../../src-main/shared/types/jobs'
 import { api } from '../api'
 
-/** One error toast: what went wrong (code, sentence, file) and, behind a disclosure, the details. */
+/** `error` (the default): what went wrong. `success`: an artifact was written. `info`: something to know. */
+export type ToastTone = 'error' | 'success' | 'info'
+
+/** A button on a toast ("Show in folder"). */
+export interface ToastAction {
+  label: string
+  run: () => void
+}
+
+/** One toast: what happened (for an error: code, sentence, file) and, behind a disclosure, the details. */
 export interface Toast {
   id: number
   /** Identifies the same error, so repeats raise `count` instead of stacking a copy. */
@@ -15,6 +24,9 @@ export interface Toast {
   detail: string | null
   /** How many times this error was reported while the toast was showing. */
   count: number
+  /** Defaults to `error`. */
+  tone?: ToastTone | undefined
+  action?: ToastAction | undefined
 }
 
 export interface ToastInput {
@@ -25,22 +37,32 @@ export interface ToastInput {
   detail?: string | null | undefined
   /** Defaults to code + message + file. */
   key?: string | undefined
+  tone?: ToastTone | undefined
+  action?: ToastAction | undefined
 }
 
 /** At most this many toasts show; the oldest is dropped first. */
 const MAX_TOASTS = 5
 
+/** What a succeeded job of each kind wrote, worth a "Show in folder". */
+const ARTIFACT_MESSAGES: Partial<Record<JobSummary['kind'], string>> = {
+  export: 'The export is written and verified.',
+  dataset: 'The training dataset is built.',
+  train: 'The trained adapter is saved; evaluate or export it next.',
+}
+
 /**
- * Error toasts for the whole window: failed jobs (from `onJobUpdate`) and API errors no screen handled. The UI
- * switches on `code`, never `instanceof`, because errors cross IPC as plain data (style.md rule 6).
+ * Toasts for the whole window: failed jobs (from `onJobUpdate`), API errors no screen handled, and the artifacts of
+ * finished jobs with a "Show in folder". The UI switches on `code`, never `instanceof`, because errors cross IPC as
+ * plain data (style.md rule 6).
  */
 export class ToastsState {
   toasts = $state<Toast[]>([])
   private nextId = 1
-  /** Job failures already shown (job id + attempt), so a dismissed one does not come back with the next update. */
+  /** Job outcomes already shown (kind of toast, job id, attempt), so a dismissed one does not come back with the next update. */
   // Bookkeeping only, never rendered, so a plain Set and not a SvelteSet.
   // eslint-disable-next-line svelte/prefer-svelte-reactivity
-  private readonly jobFailuresSeen = new Set<string>()
+  private readonly jobOutcomesSeen = new Set<string>()
   private readonly client: ApiClient
 
   constructor(client: ApiClient) {
@@ -65,6 +87,8 @@ export class ToastsState {
       file,
       detail: input.detail ?? null,
       count: 1,
+      tone: input.tone ?? 'error',
+      action: input.action,
     }
     this.toasts = [...this.toasts, toast].slice(-MAX_TOASTS)
     return toast.id
@@ -91,8 +115,8 @@ export class ToastsState {
   pushJobFailure(job: JobSummary): void {
     if (job.state !== 'failed') return
     const key = `job:${job.id}:${job.attempts}`
-    if (this.jobFailuresSeen.has(key)) return
-    this.jobFailuresSeen.add(key)
+    if (this.jobOutcomesSeen.has(key)) return
+    this.jobOutcomesSeen.add(key)
     const error = job.error ?? { code: 'internal', message: 'The job failed without saying why.' }
     this.push({
       key,
@@ -102,6 +126,59 @@ export class ToastsState {
       file: error.file ?? null,
       detail: `Job ${job.id} (${job.kind}), attempt ${job.attempts}. Its log in the jobs panel has the full story.`,
     })
+  }
+
+  /**
+   * Shows what a succeeded export, dataset or training job wrote, once per attempt, with a "Show in folder". The
+   * path is read back from the project (`listExports`, `getDataset`, `listRuns`), where the job recorded it.
+   */
+  async pushJobArtifact(job: JobSummary): Promise<void> {
+    const message = ARTIFACT_MESSAGES[job.kind]
+    if (job.state !== 'succeeded' || message === undefined) return
+    const key = `done:${job.id}:${job.attempts}`
+    if (this.jobOutcomesSeen.has(key)) return
+    this.jobOutcomesSeen.add(key)
+    let path: string | null
+    try {
+      path = await this.artifactPath(job)
+    } catch (error) {
+      this.pushError(error, `Cannot find what ${job.label} wrote`)
+      return
+    }
+    if (path === null) return
+    const shownPath = path
+    this.push({
+      key,
+      tone: 'success',
+      code: 'finished',
+      title: `${job.label}: done`,
+      message,
+      file: shownPath,
+      action: { label: 'Show in folder', run: () => void this.showInFolder(shownPath) },
+    })
+  }
+
+  /** Opens the file manager at `path`; where there is none (the browser bridge), says where the file is. */
+  async showInFolder(path: string): Promise<void> {
+    try {
+      if (await this.client.showInFolder({ path })) return
+      this.push({ tone: 'info', code: 'no_file_manager', title: 'No file manager here', message: 'Open this path yourself:', file: path })
+    } catch (error) {
+      this.pushError(error, 'Cannot show the file')
+    }
+  }
+
+  private async artifactPath(job: JobSummary): Promise<string | null> {
+    switch (job.kind) {
+      case 'export':
+        return (await this.client.listExports({})).find((e) => e.jobId === job.id && e.status === 'verified')?.path ?? null
+      case 'dataset':
+        return (await this.client.getDataset())?.dir ?? null
+      case 'train':
+        return (await this.client.listRuns()).find((run) => run.jobId === job.id)?.adapterFile ?? null
+      default:
+        return null
+    }
   }
 
   dismiss(id: number): void {
@@ -115,6 +192,11 @@ export class ToastsState {
   /** Follows job failures until the returned function is called. */
   followJobFailures(): () => void {
     return this.client.on('onJobUpdate', (job) => this.pushJobFailure(job))
+  }
+
+  /** Follows finished exports, datasets and training runs until the returned function is called. */
+  followJobArtifacts(): () => void {
+    return this.client.on('onJobUpdate', (job) => void this.pushJobArtifact(job))
   }
 }
 

@@ -1,0 +1,89 @@
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startAppHarness, type AppHarness } from '../support/browserHarness.js'
+
+let app: AppHarness
+
+beforeAll(async () => {
+  app = await startAppHarness()
+  const { page } = app
+  await page.getByLabel('Name').fill('Shell checks')
+  await page.locator('input[name="project-folder"]').fill(join(app.workDir, 'shell'))
+  await page.getByRole('button', { name: 'Create project' }).click()
+  await page.getByTestId('project-name').filter({ hasText: 'Shell checks' }).waitFor()
+})
+afterAll(async () => {
+  await app?.close()
+})
+
+const focusedText = (): Promise<string> => app.page.evaluate<string>("document.activeElement?.textContent?.trim() ?? ''")
+
+describe('the desktop shell in Chromium, through the real handlers', () => {
+  it('moves between the steps with the arrow keys, Home and End, wrapping around', async () => {
+    const { page } = app
+    const nav = page.getByRole('navigation', { name: 'Steps' })
+    await nav.getByRole('button', { name: 'Overview' }).focus()
+    await page.keyboard.press('ArrowDown')
+    expect(await focusedText()).toBe('1Import')
+    await page.keyboard.press('ArrowDown')
+    expect(await focusedText()).toBe('2Comprehension')
+    await page.keyboard.press('End')
+    expect(await focusedText()).toBe('Settings')
+    await page.keyboard.press('ArrowDown')
+    expect(await focusedText()).toBe('Overview')
+    await page.keyboard.press('ArrowUp')
+    expect(await focusedText()).toBe('Settings')
+    await page.keyboard.press('Home')
+    expect(await focusedText()).toBe('Overview')
+    await page.keyboard.press('Enter')
+    await page.getByRole('heading', { name: 'Overview' }).waitFor()
+  })
+
+  it('applies the theme setting to the document: data-theme and the resolved color-scheme', async () => {
+    const { page } = app
+    const documentTheme = (): Promise<[string | null, string]> =>
+      page.evaluate<[string | null, string]>("[document.documentElement.getAttribute('data-theme'), getComputedStyle(document.documentElement).colorScheme]")
+    expect(await documentTheme()).toEqual([null, 'light dark'])
+    await page.getByRole('navigation', { name: 'Steps' }).getByRole('button', { name: 'Settings' }).click()
+    const theme = page.getByRole('combobox', { name: 'Theme' })
+    await theme.selectOption('dark')
+    await expect.poll(documentTheme).toEqual(['dark', 'dark'])
+    const inkColour = (): Promise<string> => page.evaluate<string>('getComputedStyle(document.body).color')
+    const darkInk = await inkColour()
+    await theme.selectOption('light')
+    await expect.poll(documentTheme).toEqual(['light', 'light'])
+    expect(await inkColour()).not.toBe(darkInk)
+    expect(app.services.settings.get().theme).toBe('light')
+    await theme.selectOption('system')
+    await expect.poll(documentTheme).toEqual([null, 'light dark'])
+  })
+
+  it('shows a promise rejection no code handled as an error toast with its details', async () => {
+    const { page } = app
+    await page.evaluate(() => {
+      void Promise.reject(new Error('e2e: nobody caught this'))
+    })
+    const toast = page.getByRole('alert').filter({ hasText: 'e2e: nobody caught this' })
+    await toast.waitFor()
+    expect(await toast.textContent()).toContain('Unexpected error')
+    expect(await toast.getAttribute('data-code')).toBe('internal')
+    await toast.getByRole('button', { name: 'Dismiss: Unexpected error' }).click()
+    await toast.waitFor({ state: 'detached' })
+  })
+
+  it('acts on File menu commands: Settings, Import, Close Project, New Project', async () => {
+    const { page } = app
+    // The native menu sends `onMenuCommand` to its window; here the bridge carries it as any contract event.
+    app.services.events.emit('onMenuCommand', 'openSettings')
+    await page.getByRole('combobox', { name: 'Theme' }).waitFor()
+    app.services.events.emit('onMenuCommand', 'importFiles')
+    await page.getByRole('heading', { name: 'Import', level: 1 }).waitFor()
+    app.services.events.emit('onMenuCommand', 'closeProject')
+    await page.getByRole('region', { name: 'Recent projects' }).getByRole('button', { name: /^Shell checks/ }).waitFor()
+    expect(await page.getByTestId('project-name').count()).toBe(0)
+    app.services.events.emit('onMenuCommand', 'newProject')
+    await expect.poll(() => page.evaluate<string | null | undefined>("document.activeElement?.getAttribute('name')")).toBe('project-name')
+    app.services.events.emit('onMenuCommand', 'openProject')
+    await expect.poll(() => page.evaluate<string | null | undefined>("document.activeElement?.getAttribute('name')")).toBe('open-folder')
+  })
+})
