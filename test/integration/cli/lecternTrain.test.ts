@@ -102,5 +102,5 @@ describe('lectern train (built CLI)', () => {
     expect(detail).toMatchObject({ state: 'succeeded', attempts: 2 })
     const metrics = (await readFile(join(project, 'runs', 'run-1', 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as TrainStepMetrics)
     expect(metrics.map((m) => m.loss)).toEqual(straight.map((s) => s.loss))
-  })
+  }, 180_000) // three CLI runs of 400 steps, each probing the execution providers: about 50 s alone, more on a busy machine
 })
