@@ -17,9 +17,10 @@ import type { JobRequest, JobSummary } from '../../../src-main/shared/types/jobs
 import { api } from '../api'
 import { errorMessage } from './errorMessage'
 import { followJobUpdate, isActiveJob } from './jobFollowing'
+import { PagedRows } from './pagedRows.svelte'
 import { orShowError } from './shownError'
 
-export const QA_PAGE_SIZE = 25
+export const QA_PAGE_SIZE = 50
 export const CLUSTERS_PAGE_SIZE = 10
 
 /**
@@ -144,7 +145,8 @@ export function reasonText(reason: QaRejectReason, detail: string | null): strin
 
 /**
  * The Comprehension screen's data: totals, the jobs it starts and follows (kept live from `onJobUpdate`, their
- * results loaded once they succeed), a page of QA pairs under review, a page of clusters and the built dataset.
+ * results loaded once they succeed), the QA pairs under review (fetched a page at a time as the grid scrolls), a page
+ * of clusters and the built dataset.
  */
 export class ComprehensionState {
   totals = $state.raw<ComprehensionTotals | null>(null)
@@ -155,9 +157,15 @@ export class ComprehensionState {
   clusterSummary = $state.raw<ClusterSummary | null>(null)
   dataset = $state.raw<DatasetSummary | null>(null)
 
-  pairs = $state.raw<QaPairInfo[]>([])
-  pairsTotal = $state(0)
-  pairsOffset = $state(0)
+  /** The pairs that match `query`, in its order. */
+  readonly pairs = new PagedRows<QaPairInfo>({
+    pageSize: QA_PAGE_SIZE,
+    fetchPage: async (offset, limit) => {
+      const page = await this.client.listQaPairs({ ...this.pairsFilter(), offset, limit })
+      return { total: page.total, rows: page.pairs }
+    },
+    onError: (error) => (this.error = errorMessage(error)),
+  })
   query = $state.raw<QaQuery>({ ...DEFAULT_QUERY })
   /** Accepted pairs a bulk reject would hit, while the confirmation is shown. */
   bulkRejectCount = $state<number | null>(null)
@@ -173,8 +181,6 @@ export class ComprehensionState {
   error = $state<string | null>(null)
   private readonly client: ApiClient
   private unsubscribe: (() => void) | null = null
-  /** Counts pair-page requests, so an answer to an older query never replaces a newer one. */
-  private pairsRequest = 0
 
   constructor(client: ApiClient) {
     this.client = client
@@ -200,7 +206,7 @@ export class ComprehensionState {
     this.stop()
     this.unsubscribe = this.client.on('onJobUpdate', (job) => this.applyJob(job))
     try {
-      const [, , , , jobs] = await Promise.all([this.loadTotals(), this.loadPairs(), this.loadClusters(), this.loadDataset(), this.client.listJobs({ limit: 50 })])
+      const [, , , , jobs] = await Promise.all([this.loadTotals(), this.pairs.reset(), this.loadClusters(), this.loadDataset(), this.client.listJobs({ limit: 50 })])
       const newest = [...jobs].sort((a, b) => Number(b.id) - Number(a.id))
       for (const slot of SLOTS) {
         const job = newest.find((j) => slotOf(j) === slot)
@@ -220,9 +226,7 @@ export class ComprehensionState {
     this.previewSummary = null
     this.clusterSummary = null
     this.dataset = null
-    this.pairs = []
-    this.pairsTotal = 0
-    this.pairsOffset = 0
+    this.pairs.clear()
     this.query = { ...DEFAULT_QUERY }
     this.bulkRejectCount = null
     this.bulkRejected = null
@@ -284,39 +288,11 @@ export class ComprehensionState {
 
   // QA pair review
 
-  /** Changes the search, filters or sort and shows the first page of what matches. */
+  /** Changes the search, filters or sort and starts the pairs over from the first page of what matches. */
   setQuery(patch: Partial<QaQuery>): Promise<void> {
     this.query = { ...this.query, ...patch }
-    this.pairsOffset = 0
     this.bulkRejectCount = null
-    return this.loadPairs()
-  }
-
-  goToPairsOffset(offset: number): Promise<void> {
-    this.pairsOffset = Math.max(0, offset)
-    return this.loadPairs()
-  }
-
-  async loadPairs(): Promise<void> {
-    const { search, status, reason, sort, descending } = this.query
-    const request: QaPairListRequest = {
-      sort,
-      descending,
-      offset: this.pairsOffset,
-      limit: QA_PAGE_SIZE,
-      ...(search.trim() === '' ? {} : { search: search.trim() }),
-      ...(status === 'all' ? {} : { status }),
-      ...(reason === null ? {} : { reason }),
-    }
-    const sequence = ++this.pairsRequest
-    try {
-      const page = await this.client.listQaPairs(request)
-      if (sequence !== this.pairsRequest) return
-      this.pairs = page.pairs
-      this.pairsTotal = page.total
-    } catch (error) {
-      this.error = errorMessage(error)
-    }
+    return this.pairs.reset()
   }
 
   /** Saves an edit or a decision and shows the stored row; false when refused (error shown). */
@@ -324,7 +300,7 @@ export class ComprehensionState {
     this.error = null
     try {
       const updated = await this.client.updateQaPair({ id, ...patch })
-      this.pairs = this.pairs.map((pair) => (pair.id === id ? updated : pair))
+      this.pairs.replace((pair) => pair.id === id, updated)
       if (patch.status !== undefined) await this.loadTotals()
       return true
     } catch (error) {
@@ -358,7 +334,7 @@ export class ComprehensionState {
       const { rejected } = await this.client.rejectQaPairs({ ...(search ? { search } : {}), ...(reason ? { reason } : {}) })
       this.bulkRejected = rejected
       this.bulkRejectCount = null
-      await Promise.all([this.loadPairs(), this.loadTotals()])
+      await Promise.all([this.pairs.refresh(), this.loadTotals()])
     } catch (error) {
       this.error = errorMessage(error)
     }
@@ -395,6 +371,17 @@ export class ComprehensionState {
       this.dataset = await this.client.getDataset()
     } catch (error) {
       this.error = errorMessage(error)
+    }
+  }
+
+  private pairsFilter(): Omit<QaPairListRequest, 'offset' | 'limit'> {
+    const { search, status, reason, sort, descending } = this.query
+    return {
+      sort,
+      descending,
+      ...(search.trim() === '' ? {} : { search: search.trim() }),
+      ...(status === 'all' ? {} : { status }),
+      ...(reason === null ? {} : { reason }),
     }
   }
 
@@ -454,7 +441,7 @@ export class ComprehensionState {
       }
       if (slot === 'preview') return
       const reloads = [this.loadTotals()]
-      if (slot === 'run') reloads.push(this.loadPairs())
+      if (slot === 'run') reloads.push(this.pairs.refresh())
       if (slot === 'cluster') reloads.push(this.loadClusters())
       if (slot === 'dataset') reloads.push(this.loadDataset())
       await Promise.all(reloads)

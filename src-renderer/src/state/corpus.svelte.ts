@@ -13,6 +13,7 @@ import type { JobSummary } from '../../../src-main/shared/types/jobs'
 import { api } from '../api'
 import { errorMessage } from './errorMessage'
 import { followJobUpdate, isActiveJob, isJobBusy, startFollowedJob } from './jobFollowing'
+import { PagedRows } from './pagedRows.svelte'
 import { orShowError } from './shownError'
 
 export type FileFilter = 'all' | 'failed' | 'skipped' | 'empty'
@@ -28,16 +29,24 @@ export const FILES_PAGE_SIZE = 50
 export const CHUNKS_PAGE_SIZE = 100
 
 /**
- * The open project's corpus for the Import screen: totals, a page of source files, the import job being
+ * The open project's corpus for the Import screen: totals, the source files (a page at a time as the table
+ * scrolls), the import job being
  * followed (kept live from `onJobUpdate`, its ImportSummary loaded once it succeeds), and the selected
  * file's documents and chunks down to one chunk's text and source location.
  */
 export class CorpusState {
   totals = $state.raw<CorpusTotals | null>(null)
-  files = $state.raw<CorpusFileInfo[]>([])
-  filesTotal = $state(0)
   filter = $state<FileFilter>('all')
-  offset = $state(0)
+  /** The files that pass `filter`. */
+  readonly files = new PagedRows<CorpusFileInfo>({
+    pageSize: FILES_PAGE_SIZE,
+    fetchPage: async (offset, limit) => {
+      const statuses = FILTER_STATUSES[this.filter]
+      const page = await this.client.listCorpusFiles({ offset, limit, ...(statuses ? { statuses } : {}) })
+      return { total: page.total, rows: page.files }
+    },
+    onError: (error) => (this.error = errorMessage(error)),
+  })
   /** The import started here (or found running on start), followed until the next one starts. */
   importJob = $state.raw<JobSummary | null>(null)
   /** The followed import's result, once it succeeded. */
@@ -45,8 +54,17 @@ export class CorpusState {
   starting = $state(false)
   selectedFile = $state.raw<CorpusFileInfo | null>(null)
   documents = $state.raw<DocumentInfo[]>([])
-  chunks = $state.raw<ChunkInfo[]>([])
-  chunksTotal = $state(0)
+  /** The selected file's chunks, fetched a page at a time as their list scrolls. */
+  readonly chunks = new PagedRows<ChunkInfo>({
+    pageSize: CHUNKS_PAGE_SIZE,
+    fetchPage: async (offset, limit) => {
+      const file = this.selectedFile
+      if (!file) return { total: 0, rows: [] }
+      const page = await this.client.listChunks({ fileId: file.id, offset, limit })
+      return { total: page.total, rows: page.chunks }
+    },
+    onError: (error) => (this.error = errorMessage(error)),
+  })
   chunk = $state.raw<ChunkDetail | null>(null)
   error = $state<string | null>(null)
   private readonly client: ApiClient
@@ -65,7 +83,7 @@ export class CorpusState {
     this.stop()
     this.unsubscribe = this.client.on('onJobUpdate', (job) => this.applyJob(job))
     try {
-      const [, , jobs] = await Promise.all([this.loadTotals(), this.loadFiles(), this.client.listJobs({ limit: 20 })])
+      const [, , jobs] = await Promise.all([this.loadTotals(), this.files.reset(), this.client.listJobs({ limit: 20 })])
       const running = jobs.find((job) => job.kind === 'import' && isActiveJob(job))
       if (running && this.importJob === null) this.importJob = running
     } catch (error) {
@@ -77,10 +95,8 @@ export class CorpusState {
     this.unsubscribe?.()
     this.unsubscribe = null
     this.totals = null
-    this.files = []
-    this.filesTotal = 0
     this.filter = 'all'
-    this.offset = 0
+    this.files.clear()
     this.importJob = null
     this.summary = null
     this.closeFile()
@@ -113,25 +129,7 @@ export class CorpusState {
 
   setFilter(filter: FileFilter): Promise<void> {
     this.filter = filter
-    this.offset = 0
-    return this.loadFiles()
-  }
-
-  goToOffset(offset: number): Promise<void> {
-    this.offset = Math.max(0, offset)
-    return this.loadFiles()
-  }
-
-  async loadFiles(): Promise<void> {
-    const statuses = FILTER_STATUSES[this.filter]
-    const request = { offset: this.offset, limit: FILES_PAGE_SIZE, ...(statuses ? { statuses } : {}) }
-    try {
-      const page = await this.client.listCorpusFiles(request)
-      this.files = page.files
-      this.filesTotal = page.total
-    } catch (error) {
-      this.error = errorMessage(error)
-    }
+    return this.files.reset()
   }
 
   async loadTotals(): Promise<void> {
@@ -146,31 +144,12 @@ export class CorpusState {
   async selectFile(file: CorpusFileInfo): Promise<void> {
     this.selectedFile = file
     this.documents = []
-    this.chunks = []
-    this.chunksTotal = 0
+    this.chunks.clear()
     this.chunk = null
     try {
-      const [documents, page] = await Promise.all([
-        this.client.listDocuments({ fileId: file.id }),
-        this.client.listChunks({ fileId: file.id, offset: 0, limit: CHUNKS_PAGE_SIZE }),
-      ])
+      const [documents] = await Promise.all([this.client.listDocuments({ fileId: file.id }), this.chunks.reset()])
       if (this.selectedFile?.id !== file.id) return
       this.documents = documents
-      this.chunks = page.chunks
-      this.chunksTotal = page.total
-    } catch (error) {
-      this.error = errorMessage(error)
-    }
-  }
-
-  async loadMoreChunks(): Promise<void> {
-    const file = this.selectedFile
-    if (!file) return
-    try {
-      const page = await this.client.listChunks({ fileId: file.id, offset: this.chunks.length, limit: CHUNKS_PAGE_SIZE })
-      if (this.selectedFile?.id !== file.id) return
-      this.chunks = [...this.chunks, ...page.chunks]
-      this.chunksTotal = page.total
     } catch (error) {
       this.error = errorMessage(error)
     }
@@ -179,8 +158,7 @@ export class CorpusState {
   closeFile(): void {
     this.selectedFile = null
     this.documents = []
-    this.chunks = []
-    this.chunksTotal = 0
+    this.chunks.clear()
     this.chunk = null
   }
 
@@ -202,7 +180,7 @@ export class CorpusState {
     try {
       const restored = await this.client.restoreChunk({ chunkId })
       if (this.chunk?.id === chunkId) this.chunk = { ...this.chunk, ...restored }
-      this.chunks = this.chunks.map((chunk) => (chunk.id === chunkId ? restored : chunk))
+      this.chunks.replace((chunk) => chunk.id === chunkId, restored)
       await this.refreshCounts()
     } catch (error) {
       this.error = errorMessage(error)
@@ -223,7 +201,7 @@ export class CorpusState {
   }
 
   private async refreshCounts(): Promise<void> {
-    await Promise.all([this.loadTotals(), this.loadFiles()])
+    await Promise.all([this.loadTotals(), this.files.refresh()])
   }
 
   private applyJob(job: JobSummary): void {
@@ -244,7 +222,7 @@ export class CorpusState {
         const summary = detail.result as ImportSummary
         this.summary = summary
         this.totals = summary.corpus
-        await this.loadFiles()
+        await this.files.refresh()
       } else {
         await this.refreshCounts()
       }

@@ -33,6 +33,9 @@ function stateWith(methods: Partial<Api> = {}) {
   return { state: new ComprehensionState(fake.client), calls, ...fake }
 }
 
+/** The ids of the first `count` pairs, undefined where a row is not loaded. */
+const pairIds = (state: ComprehensionState, count: number): (number | undefined)[] => Array.from({ length: count }, (_, i) => state.pairs.at(i)?.id)
+
 describe('ComprehensionState: loading', () => {
   it('loads totals, the first pages and the dataset, follows running and resumable jobs, and unsubscribes on stop', async () => {
     const jobs: JobSummary[] = [
@@ -46,9 +49,10 @@ describe('ComprehensionState: loading', () => {
     await state.start()
     await state.start()
     expect(state.totals?.acceptedPairs).toBe(4)
-    expect(calls.listQaPairs).toHaveBeenLastCalledWith({ sort: 'chunk', descending: false, offset: 0, limit: 25 })
+    expect(calls.listQaPairs).toHaveBeenLastCalledWith({ sort: 'chunk', descending: false, offset: 0, limit: 50 })
     expect(calls.listClusters).toHaveBeenLastCalledWith({ kind: 'extend', offset: 0, limit: 10 })
-    expect(state.pairs.map((p) => p.id)).toEqual([1, 2])
+    expect(pairIds(state, 3)).toEqual([1, 2, undefined])
+    expect(state.pairs.total).toBe(2)
     expect(state.dataset?.sequences).toBe(120)
     expect(state.jobs.run?.id).toBe('7')
     expect(state.busy('run')).toBe(true)
@@ -61,7 +65,8 @@ describe('ComprehensionState: loading', () => {
     state.stop()
     expect(listenerCount('onJobUpdate')).toBe(0)
     expect(state.jobs.run).toBeNull()
-    expect(state.pairs).toEqual([])
+    expect(pairIds(state, 1)).toEqual([undefined])
+    expect(state.pairs.total).toBe(0)
     expect(state.totals).toBeNull()
   })
 
@@ -77,18 +82,21 @@ describe('ComprehensionState: loading', () => {
 })
 
 describe('ComprehensionState: reviewing pairs', () => {
-  it('passes the search, filters and sort to listQaPairs, from the first page, and pages', async () => {
-    const { state, calls } = stateWith({ listQaPairs: vi.fn(async () => ({ total: 60, pairs: [makePair()] })) })
+  it('passes the search, filters and sort to listQaPairs, from the first page, and fetches the pages the grid shows', async () => {
+    const listQaPairs = vi.fn<Api['listQaPairs']>(async () => ({ total: 160, pairs: [makePair()] }))
+    const { state, calls } = stateWith({ listQaPairs })
     await state.start()
-    await state.goToPairsOffset(25)
-    expect(calls.listQaPairs).toHaveBeenLastCalledWith({ sort: 'chunk', descending: false, offset: 25, limit: 25 })
+    await state.pairs.ensure(40, 120)
+    expect(listQaPairs.mock.calls.map(([r]) => r.offset)).toEqual([0, 50, 100])
+    expect(calls.listQaPairs).toHaveBeenLastCalledWith({ sort: 'chunk', descending: false, offset: 100, limit: 50 })
+    const resets = state.pairs.resets
     await state.setQuery({ search: '  rent ', status: 'rejected', reason: 'not_grounded' })
-    expect(calls.listQaPairs).toHaveBeenLastCalledWith({ sort: 'chunk', descending: false, offset: 0, limit: 25, search: 'rent', status: 'rejected', reason: 'not_grounded' })
+    expect(calls.listQaPairs).toHaveBeenLastCalledWith({ sort: 'chunk', descending: false, offset: 0, limit: 50, search: 'rent', status: 'rejected', reason: 'not_grounded' })
+    expect(state.pairs.resets).toBe(resets + 1)
+    expect(state.pairs.cachedPages).toBe(1)
     await state.setQuery({ sort: 'answerLength', descending: true, status: 'all', reason: null, search: '' })
-    expect(calls.listQaPairs).toHaveBeenLastCalledWith({ sort: 'answerLength', descending: true, offset: 0, limit: 25 })
-    await state.goToPairsOffset(-10)
-    expect(state.pairsOffset).toBe(0)
-    expect(state.pairsTotal).toBe(60)
+    expect(calls.listQaPairs).toHaveBeenLastCalledWith({ sort: 'answerLength', descending: true, offset: 0, limit: 50 })
+    expect(state.pairs.total).toBe(160)
   })
 
   it('never lets the answer to an older query replace a newer one', async () => {
@@ -100,8 +108,8 @@ describe('ComprehensionState: reviewing pairs', () => {
     await state.setQuery({ search: 'fast' })
     slow.resolve({ total: 5, pairs: [makePair({ id: 5 })] })
     await older
-    expect(state.pairs.map((p) => p.id)).toEqual([9])
-    expect(state.pairsTotal).toBe(1)
+    expect(pairIds(state, 1)).toEqual([9])
+    expect(state.pairs.total).toBe(1)
   })
 
   it('replaces an edited row with the stored one, and refreshes totals after a decision', async () => {
@@ -110,12 +118,12 @@ describe('ComprehensionState: reviewing pairs', () => {
     await state.start()
     expect(await state.updatePair(2, { question: 'Who pays the rent?' })).toBe(true)
     expect(updateQaPair).toHaveBeenLastCalledWith({ id: 2, question: 'Who pays the rent?' })
-    expect(state.pairs[1]).toMatchObject({ id: 2, question: 'Who pays the rent?', edited: true })
-    expect(state.pairs[0]?.edited).toBe(false)
+    expect(state.pairs.at(1)).toMatchObject({ id: 2, question: 'Who pays the rent?', edited: true })
+    expect(state.pairs.at(0)?.edited).toBe(false)
     expect(calls.getComprehensionTotals).toHaveBeenCalledTimes(1)
 
     await state.updatePair(1, { status: 'rejected' })
-    expect(state.pairs[0]).toMatchObject({ status: 'rejected', rejectReason: 'user' })
+    expect(state.pairs.at(0)).toMatchObject({ status: 'rejected', rejectReason: 'user' })
     expect(calls.getComprehensionTotals).toHaveBeenCalledTimes(2)
   })
 
@@ -124,7 +132,7 @@ describe('ComprehensionState: reviewing pairs', () => {
     await state.start()
     expect(await state.updatePair(1, { question: ' ' })).toBe(false)
     expect(state.error).toBe('question must not be empty')
-    expect(state.pairs[0]?.question).toBe('When does the lease begin?')
+    expect(state.pairs.at(0)?.question).toBe('When does the lease begin?')
   })
 
   it('counts the accepted pairs a bulk reject would hit, then rejects them with the current search and reason', async () => {

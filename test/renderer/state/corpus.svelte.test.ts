@@ -26,7 +26,8 @@ describe('CorpusState', () => {
     await state.start()
     expect(state.totals?.documents).toBe(3)
     expect(listCorpusFiles).toHaveBeenLastCalledWith({ offset: 0, limit: 50 })
-    expect(state.files.map((f) => f.path)).toEqual(['/docs/leases.txt'])
+    expect(state.files.at(0)?.path).toBe('/docs/leases.txt')
+    expect(state.files.total).toBe(1)
     expect(state.importJob?.id).toBe('4')
     expect(state.importing).toBe(true)
     expect(listenerCount('onJobUpdate')).toBe(1)
@@ -34,7 +35,8 @@ describe('CorpusState', () => {
     state.stop()
     expect(listenerCount('onJobUpdate')).toBe(0)
     expect(state.importJob).toBeNull()
-    expect(state.files).toEqual([])
+    expect(state.files.at(0)).toBeUndefined()
+    expect(state.files.total).toBe(0)
   })
 
   it('keeps updates that arrive before importFiles answers, loading the summary of a job that already finished', async () => {
@@ -89,19 +91,21 @@ describe('CorpusState', () => {
     await first
     expect(state.selectedFile?.id).toBe(2)
     expect(state.documents.map((d) => d.id)).toEqual([20])
-    expect(state.chunks.map((c) => c.id)).toEqual([200])
+    expect(state.chunks.at(0)?.id).toBe(200)
+    expect(state.chunks.total).toBe(1)
   })
 
-  it('loads more chunks after the first page', async () => {
-    const listChunks = vi
-      .fn()
-      .mockResolvedValueOnce({ total: 3, chunks: [makeChunk({ id: 1 }), makeChunk({ id: 2 })] })
-      .mockResolvedValueOnce({ total: 3, chunks: [makeChunk({ id: 3 })] })
+  it('fetches the pages of chunks the list scrolls to, and forgets them when the file is closed', async () => {
+    const listChunks = vi.fn(async ({ offset = 0 }: { offset?: number | undefined }): Promise<ChunkPage> => ({ total: 300, chunks: Array.from({ length: 100 }, (_, i) => makeChunk({ id: offset + i + 1 })) }))
     const { state } = corpusWith({ listDocuments: async () => [], listChunks })
     await state.selectFile(makeFile({ id: 9 }))
-    await state.loadMoreChunks()
-    expect(listChunks).toHaveBeenLastCalledWith({ fileId: 9, offset: 2, limit: 100 })
-    expect(state.chunks.map((c) => c.id)).toEqual([1, 2, 3])
+    expect(listChunks).toHaveBeenLastCalledWith({ fileId: 9, offset: 0, limit: 100 })
+    await state.chunks.ensure(150, 250)
+    expect(listChunks.mock.calls.map(([r]) => r.offset)).toEqual([0, 100, 200])
+    expect(state.chunks.at(250)?.id).toBe(251)
+    state.closeFile()
+    expect(state.chunks.at(0)).toBeUndefined()
+    expect(state.chunks.total).toBe(0)
   })
 
   it('turns failures into error text and clears it on the next action that succeeds', async () => {

@@ -222,16 +222,34 @@ describe('ComprehensionWizard: reviewing pairs', () => {
     await userEvent.selectOptions(screen.getByRole('combobox', { name: 'Reject reason' }), 'not_grounded')
     await userEvent.selectOptions(screen.getByRole('combobox', { name: 'Sort by' }), 'answerLength')
     await userEvent.click(screen.getByRole('checkbox', { name: 'Descending' }))
-    expect(listQaPairs).toHaveBeenLastCalledWith({ search: 'sky', status: 'rejected', reason: 'not_grounded', sort: 'answerLength', descending: true, offset: 0, limit: 25 })
+    expect(listQaPairs).toHaveBeenLastCalledWith({ search: 'sky', status: 'rejected', reason: 'not_grounded', sort: 'answerLength', descending: true, offset: 0, limit: 50 })
   })
 
-  it('pages through the pairs', async () => {
-    const listQaPairs = vi.fn<Api['listQaPairs']>(async () => ({ total: 30, pairs: [kept, flagged] }))
+  it('renders a window of 10,000 pairs, fetching the pages it scrolls to, and starts over at the top on a new search', async () => {
+    const listQaPairs = vi.fn<Api['listQaPairs']>(async ({ offset = 0, limit = 50 }) => ({
+      total: 10_000,
+      pairs: Array.from({ length: Math.min(limit, 10_000 - offset) }, (_, i) => makePair({ id: offset + i + 1, question: `Question ${offset + i + 1}?` })),
+    }))
     renderWizard({ listQaPairs })
-    expect(await screen.findByTestId('qa-range')).toHaveTextContent('1–2 of 30')
-    expect(screen.getByRole('button', { name: 'Previous' })).toBeDisabled()
-    await userEvent.click(screen.getByRole('button', { name: 'Next' }))
-    expect(listQaPairs).toHaveBeenLastCalledWith(expect.objectContaining({ offset: 25, limit: 25 }))
+    expect(await screen.findByTestId('qa-count')).toHaveTextContent('10,000 pair(s)')
+    const grid = screen.getByRole('grid', { name: 'Question/answer pairs' })
+    expect(grid).toHaveAttribute('aria-rowcount', '10001')
+    expect(screen.getAllByTestId('qa-row').length).toBeLessThan(40)
+    expect(listQaPairs.mock.calls.map(([r]) => r.offset)).toEqual([0])
+
+    grid.focus()
+    await userEvent.keyboard('{End}')
+    await waitFor(() => expect(screen.getByRole('button', { name: 'Edit pair 10000' })).toBeInTheDocument())
+    expect(listQaPairs).toHaveBeenCalledWith(expect.objectContaining({ offset: 9950, limit: 50 }))
+    expect(listQaPairs).not.toHaveBeenCalledWith(expect.objectContaining({ offset: 5000 }))
+    expect(screen.getAllByTestId('qa-row').length).toBeLessThan(40)
+    expect(grid.getAttribute('aria-activedescendant')).toBe(screen.getByRole('button', { name: 'Edit pair 10000' }).closest('[role="row"]')!.id)
+
+    await userEvent.type(screen.getByRole('searchbox', { name: 'Search questions and answers' }), 'rent')
+    await userEvent.click(screen.getByRole('button', { name: 'Search' }))
+    await waitFor(() => expect(screen.getByRole('button', { name: 'Edit pair 1' })).toBeInTheDocument())
+    expect(listQaPairs).toHaveBeenLastCalledWith(expect.objectContaining({ search: 'rent', offset: 0 }))
+    expect(screen.queryByRole('button', { name: 'Edit pair 10000' })).not.toBeInTheDocument()
   })
 
   it('rejects all matching pairs only after a confirmation that shows the count', async () => {
