@@ -252,6 +252,35 @@ describe('ComprehensionWizard: reviewing pairs', () => {
     expect(screen.queryByRole('button', { name: 'Edit pair 10000' })).not.toBeInTheDocument()
   })
 
+  it('keeps an unsaved edit when its row scrolls out of view and back', async () => {
+    const listQaPairs = vi.fn<Api['listQaPairs']>(async ({ offset = 0, limit = 50 }) => ({
+      total: 10_000,
+      pairs: Array.from({ length: Math.min(limit, 10_000 - offset) }, (_, i) => makePair({ id: offset + i + 1, question: `Question ${offset + i + 1}?` })),
+    }))
+    renderWizard({ listQaPairs })
+    await userEvent.click(await screen.findByRole('button', { name: 'Edit pair 1' }))
+    const editor = screen.getByRole('form', { name: 'Edit pair 1' })
+    await userEvent.clear(within(editor).getByRole('textbox', { name: 'Question' }))
+    await userEvent.type(within(editor).getByRole('textbox', { name: 'Question' }), 'Half-typed question')
+
+    const grid = screen.getByRole('grid', { name: 'Question/answer pairs' })
+    grid.focus()
+    await userEvent.keyboard('{End}')
+    await waitFor(() => expect(screen.getByRole('button', { name: 'Edit pair 10000' })).toBeInTheDocument())
+    expect(screen.queryByRole('form', { name: 'Edit pair 1' })).not.toBeInTheDocument()
+    grid.focus()
+    await userEvent.keyboard('{Home}')
+    const reopened = await screen.findByRole('form', { name: 'Edit pair 1' })
+    expect(within(reopened).getByRole('textbox', { name: 'Question' })).toHaveValue('Half-typed question')
+    await userEvent.click(within(reopened).getByRole('button', { name: 'Cancel' }))
+    expect(screen.queryByRole('form', { name: 'Edit pair 1' })).not.toBeInTheDocument()
+    grid.focus()
+    await userEvent.keyboard('{End}')
+    await userEvent.keyboard('{Home}')
+    await screen.findByRole('button', { name: 'Edit pair 1' })
+    expect(screen.queryByRole('form', { name: 'Edit pair 1' })).not.toBeInTheDocument()
+  })
+
   it('rejects all matching pairs only after a confirmation that shows the count', async () => {
     const listQaPairs = vi.fn<Api['listQaPairs']>(async (r) => (r.limit === 1 ? { total: 7, pairs: [kept] } : { total: 2, pairs: [kept, flagged] }))
     const rejectQaPairs = vi.fn(async () => ({ rejected: 7 }))
