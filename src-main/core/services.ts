@@ -73,6 +73,10 @@ export async function createServices(options: ServicesOptions): Promise<Services
   let chat: Promise<ChatComparer> | null = null
   const workspace = new Workspace(events, recents, options.jobWorker, () => settings.effectiveThreads(), warn)
   const trainPlanner = new WorkerTrainPlanner({ worker: options.jobWorker })
+  // The planner's caches are the closed project's data and models: its thread goes with the project.
+  const releasePlannerOnProjectChange = events.subscribe((event) => {
+    if (event === 'onProjectChanged') void trainPlanner.release()
+  })
   return {
     appInfo: {
       name: PRODUCT_NAME,
@@ -96,6 +100,7 @@ export async function createServices(options: ServicesOptions): Promise<Services
     chatComparer: () => (chat ??= import('./eval/ChatComparer.js').then(({ ChatComparer }) => new ChatComparer())),
     trainPlanner,
     dispose: async () => {
+      releasePlannerOnProjectChange()
       await trainPlanner.dispose()
       await models.dispose()
       await workspace.dispose()

@@ -33,35 +33,73 @@ export interface HardwareProbes {
   llama: LlamaBackendVerdict[]
 }
 
-let probed: Promise<HardwareProbes> | undefined
+/** The three probings of a hardware report, each a function so a test can hold one back. */
+export interface HardwareProbers {
+  detectCores(): Promise<ComputeThreads>
+  probeExecutionProviders(): Promise<ExecutionProviderProbe[]>
+  probeLlamaBackends(): Promise<LlamaBackendVerdict[]>
+}
 
-/**
- * Cores, ONNX Runtime providers and llama.cpp backends, probed once per process and cached. Every native probe
- * runs in a child process (core/system/probeChild.ts): the ORT ones one after another, the llama.cpp ones side
- * by side with them (a few seconds in all). A failed probing is not cached, so the next call tries again.
- */
-export function probeHardwareOnce(): Promise<HardwareProbes> {
-  probed ??= Promise.all([
-    detectComputeThreads(),
-    probeExecutionProviders({ providers: REPORTED_EXECUTION_PROVIDERS }),
-    probeLlamaBackends({ findMissing: (libraries) => findMissingLibraries(libraries) }),
-  ]).then(
-    ([cores, probes, llama]) => ({ cores, probes, llama }),
-    (error: unknown) => {
-      probed = undefined
-      throw error
-    },
-  )
-  return probed
+const MACHINE_PROBERS: HardwareProbers = {
+  detectCores: detectComputeThreads,
+  probeExecutionProviders: () => probeExecutionProviders({ providers: REPORTED_EXECUTION_PROVIDERS }),
+  probeLlamaBackends: () => probeLlamaBackends({ findMissing: (libraries) => findMissingLibraries(libraries) }),
 }
 
 /**
- * The ONNX Runtime provider probes this process has made or is making for its hardware report, so training can
- * take them instead of probing again; null when it has not started probing (the CLI). The promise gives null
- * when that probing fails.
+ * Cores, ONNX Runtime providers and llama.cpp backends, each probed once and cached. Every native probe runs in a
+ * child process (core/system/probeChild.ts): the ORT ones one after another, the llama.cpp ones side by side with
+ * them (a few seconds in all). The ORT probes are kept as a promise of their own, so training can take them as
+ * soon as they are done, without waiting for the llama.cpp ones. A failed probing is not cached, so the next call
+ * tries it again.
  */
+export class HardwareProbing {
+  private readonly probers: HardwareProbers
+  private cores: Promise<ComputeThreads> | undefined
+  private executionProviders: Promise<ExecutionProviderProbe[]> | undefined
+  private llama: Promise<LlamaBackendVerdict[]> | undefined
+  private all: Promise<HardwareProbes> | undefined
+
+  constructor(probers: HardwareProbers = MACHINE_PROBERS) {
+    this.probers = probers
+  }
+
+  probe(): Promise<HardwareProbes> {
+    this.cores ??= this.forgetOnFailure(this.probers.detectCores(), () => (this.cores = undefined))
+    this.executionProviders ??= this.forgetOnFailure(this.probers.probeExecutionProviders(), () => (this.executionProviders = undefined))
+    this.llama ??= this.forgetOnFailure(this.probers.probeLlamaBackends(), () => (this.llama = undefined))
+    this.all ??= this.forgetOnFailure(
+      Promise.all([this.cores, this.executionProviders, this.llama]).then(([cores, probes, llama]) => ({ cores, probes, llama })),
+      () => (this.all = undefined),
+    )
+    return this.all
+  }
+
+  /**
+   * The ONNX Runtime provider probes made or being made, so training can take them instead of probing again; null
+   * when probing has not started (the CLI). The promise gives null when that probing fails.
+   */
+  knownExecutionProviders(): Promise<ExecutionProviderProbe[] | null> | null {
+    return this.executionProviders?.catch(() => null) ?? null
+  }
+
+  private forgetOnFailure<T>(probing: Promise<T>, forget: () => void): Promise<T> {
+    probing.catch(forget)
+    return probing
+  }
+}
+
+/** This process's probing, for the hardware report and the training jobs it starts. */
+const machineProbing = new HardwareProbing()
+
+/** This machine's cores, ONNX Runtime providers and llama.cpp backends, probed once per process (`HardwareProbing`). */
+export function probeHardwareOnce(): Promise<HardwareProbes> {
+  return machineProbing.probe()
+}
+
+/** The ONNX Runtime provider probes of this process's hardware report (`HardwareProbing.knownExecutionProviders`). */
 export function knownExecutionProviderProbes(): Promise<ExecutionProviderProbe[] | null> | null {
-  return probed?.then(({ probes }) => probes, () => null) ?? null
+  return machineProbing.knownExecutionProviders()
 }
 
 export async function hardwareReport(settings: AppSettings): Promise<HardwareReport> {

@@ -7,7 +7,7 @@ import { Tokenizer } from '../model/tokenizers/Tokenizer.js'
 import { openModel } from '../modelFiles/openModel.js'
 import { planAdapters } from './adapters.js'
 import { adapterConfigOf, planRunFit, resolveTrainSettings } from './trainRun.js'
-import { packSequences, readTrainingJsonl, stepsPerEpoch, tokenizeExamples } from './trainingData.js'
+import { packedSequenceCount, packingExtents, readTrainingJsonl, stepsPerEpoch, tokenizeExamples, type PackingExtent } from './trainingData.js'
 
 interface CachedModel {
   hyperparameters: ModelHyperparameters
@@ -16,20 +16,21 @@ interface CachedModel {
 }
 
 export interface TrainPlannerOptions {
-  /** Entries kept per cache (models, and token counts per data file and sequence length). Defaults to `8`. */
+  /** Entries kept per cache (models, and the examples' token counts per data file and model). Defaults to `8`. */
   cacheSize?: number
 }
 
 /**
  * The fit check `prepareTrainRun` makes, cheap enough to run as the user edits the Train wizard: the model
- * header is read once per file version and the data tokenized once per (data file version, model, sequence
- * length), both keyed by path, size and modification time, so only a changed file is read again. Refusals the
+ * header is read once per file version and the data tokenized once per (data file version, model), both keyed
+ * by path, size and modification time, so only a changed file is read again. Only each example's token count is
+ * kept (`packingExtents`): the sequences of any sequence length are counted from those. Refusals the
  * run would make for the data (no dataset yet, an unreadable file) come back as `dataProblem`, so the memory
  * estimate still shows; a model that cannot be opened, or adapter settings it cannot take, throw.
  */
 export class TrainPlanner {
   private readonly models = new Map<string, Promise<CachedModel>>()
-  private readonly sequenceCounts = new Map<string, Promise<number>>()
+  private readonly packing = new Map<string, Promise<PackingExtent[]>>()
   private readonly cacheSize: number
 
   constructor({ cacheSize = 8 }: TrainPlannerOptions = {}) {
@@ -51,10 +52,11 @@ export class TrainPlanner {
       dataProblem = settings.usesProjectDataset ? 'This project has no built dataset yet; build it in the Comprehension step, or choose a .jsonl file' : `${settings.data}: no such file`
     } else {
       try {
-        sequences = await this.cached(this.sequenceCounts, `${dataKey}|${modelKey}|${settings.seqLen}`, async () => {
+        const extents = await this.cached(this.packing, `${dataKey}|${modelKey}`, async () => {
           const examples = await readTrainingJsonl(settings.data)
-          return packSequences(tokenizeExamples(examples.examples, model.tokenizer), settings.seqLen).sequenceCount
+          return packingExtents(tokenizeExamples(examples.examples, model.tokenizer))
         })
+        sequences = packedSequenceCount(extents, settings.seqLen)
       } catch (error) {
         dataProblem = error instanceof Error ? error.message : String(error)
       }

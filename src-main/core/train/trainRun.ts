@@ -68,9 +68,21 @@ export interface TrainRunHooks {
   onStep(metrics: TrainStepMetrics): void
   /** A checkpoint was written (the job stores where, so a resumed job continues from it). */
   onCheckpoint(dir: string, step: number): void
-  /** Execution provider probes already made (the app's hardware report); without them, or when they come to null, the run probes. */
+  /**
+   * Execution provider probes already made or being made (the app's hardware report). The run waits for them
+   * (cancellable) up to `knownExecutionProvidersWaitMs`; without them, when they come to null or do not come in
+   * time, the run probes itself.
+   */
   knownExecutionProviders?: Promise<readonly ExecutionProviderProbe[] | null> | null | undefined
+  /** Defaults to `KNOWN_PROBES_WAIT_MS`. */
+  knownExecutionProvidersWaitMs?: number | undefined
 }
+
+/**
+ * How long a run waits for the hardware report's provider probes before probing on its own: they take a few
+ * seconds, 30 s each at worst when a GPU driver hangs.
+ */
+export const KNOWN_PROBES_WAIT_MS = 60_000
 
 export interface TrainRunResult {
   runDir: string
@@ -173,7 +185,7 @@ export async function runTraining(projectDir: string, runDir: string, settings: 
     const settingsFingerprint = createHash('sha256').update(JSON.stringify({ ...settings, steps: null, epochs: null, checkpointEvery: null, threads: null, device: null })).digest('hex')
     await writeFile(join(runDir, RUN_CONFIG_FILE), JSON.stringify({ settings, totalSteps, trainableParameters: plan.trainableParameters, sites: plan.sites.length, dataFingerprint }, null, 1))
 
-    const probes = (await hooks.knownExecutionProviders) ?? (await probeExecutionProviders())
+    const probes = await executionProviderProbes(hooks)
     const chosen = chooseExecutionProvider(settings.device, probes)
     if (chosen.warning) hooks.log(chosen.warning, 'warn')
     hooks.progress(0, totalSteps, 'Preparing base weights')
@@ -262,6 +274,37 @@ export async function runTraining(projectDir: string, runDir: string, settings: 
     await engine?.release()
     await opened.close()
   }
+}
+
+/** The probes a run chooses its provider from: the known ones when they come in time, else its own. */
+async function executionProviderProbes(hooks: TrainRunHooks): Promise<readonly ExecutionProviderProbe[]> {
+  const known = hooks.knownExecutionProviders
+  if (known) {
+    const waitMs = hooks.knownExecutionProvidersWaitMs ?? KNOWN_PROBES_WAIT_MS
+    const arrived = await untilSettledOrAborted(known, hooks.signal, waitMs)
+    if (arrived === 'timed out') hooks.log(`The hardware report's execution provider probes have not come in ${waitMs / 1000} s; probing here instead`, 'warn')
+    else if (arrived !== null) return arrived
+  }
+  return probeExecutionProviders({ signal: hooks.signal })
+}
+
+/** `promise`'s value, or 'timed out' after `timeoutMs`; rejects with the abort reason as soon as `signal` aborts. */
+function untilSettledOrAborted<T>(promise: Promise<T>, signal: AbortSignal, timeoutMs: number): Promise<T | 'timed out'> {
+  signal.throwIfAborted()
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => finish(() => reject(signal.reason))
+    const timer = setTimeout(() => finish(() => resolve('timed out')), timeoutMs)
+    const finish = (settle: () => void): void => {
+      clearTimeout(timer)
+      signal.removeEventListener('abort', onAbort)
+      settle()
+    }
+    signal.addEventListener('abort', onAbort, { once: true })
+    promise.then(
+      (value) => finish(() => resolve(value)),
+      (error: unknown) => finish(() => reject(error)),
+    )
+  })
 }
 
 /** The parts of the engine's setup that come straight from the run's settings. */

@@ -20,5 +20,5 @@ export {
   type TrainingJsonl,
 } from './trainingData/readTrainingJsonl.js'
 export { plainConversation, tokenizeExamples, type TokenizedExample, type TrainingTokenizer } from './trainingData/tokenizeExamples.js'
-export { packSequences, type PackedDataset, type PackSequencesOptions } from './trainingData/packSequences.js'
+export { packedSequenceCount, packingExtents, packSequences, type PackedDataset, type PackingExtent, type PackSequencesOptions } from './trainingData/packSequences.js'
 export { batchOrder, nextBatch, stepsPerEpoch, type Batch, type BatchCursor } from './trainingData/batches.js'

@@ -4,6 +4,8 @@ import { Tokenizer } from '../../../../src-main/core/model/tokenizers/Tokenizer.
 import {
   batchOrder,
   nextBatch,
+  packedSequenceCount,
+  packingExtents,
   packSequences,
   readTrainingJsonlLines,
   stepsPerEpoch,
@@ -375,6 +377,19 @@ describe('packSequences', () => {
     expect(windows[2]).toEqual([40, 41, 0, 0, 0])
     // The padding is never a target.
     expect(packed.weightedTargets).toBe(2 + 1 + 4 + 2 - 1)
+  })
+
+  it('counts the windows of any sequence length from the examples\' extents alone', () => {
+    const mixed: TokenizedExample[] = [
+      ...examplesOf([5, 1, 3]).examples,
+      { ids: [1, 2, 3, 4, 5], weights: [0, 0, 1, 1, 1], keepWhole: true },
+      { ids: [6, 7], weights: [1, 1], sequence: 0 },
+      { ids: [8, 9, 10], weights: [1, 1, 1], sequence: 1 },
+      { ids: [11, 12, 13, 14, 15, 16, 17], weights: new Array<number>(7).fill(1), keepWhole: true, sequence: 1 },
+    ]
+    const extents = packingExtents(mixed)
+    expect(extents[3]).toEqual({ length: 5, keepWhole: true, sequence: undefined })
+    for (const seqLen of [1, 2, 3, 4, 5, 6, 7, 9, 16, 64]) expect(packedSequenceCount(extents, seqLen), `seqLen ${seqLen}`).toBe(packSequences(mixed, seqLen).sequenceCount)
   })
 
   it('reads the packed sequence number of a line and refuses a malformed one', async () => {
