@@ -68,9 +68,23 @@ describe('A project with thousands of QA pairs, in Chromium', () => {
     const activeId = await grid.getAttribute('aria-activedescendant')
     expect(await page.locator(`[id="${activeId}"]`).getAttribute('aria-rowindex')).toBe(String(PAIRS + 1))
 
-    // Scrolling the list back to its middle renders the rows there, still a bounded number.
+    // Enter goes into the active row, Escape back to the grid; the grid is one tab stop both ways.
+    const focused = (): Promise<string> => page.evaluate<string>("document.activeElement?.getAttribute('aria-label') ?? document.activeElement?.tagName ?? ''")
+    await page.keyboard.press('Enter')
+    expect(await focused()).toBe(`Edit pair ${PAIRS}`)
+    await page.keyboard.press('Escape')
+    expect(await focused()).toBe('Question/answer pairs')
+    await page.keyboard.press('Tab')
+    expect(await grid.evaluate((element) => element.contains(element.ownerDocument.activeElement))).toBe(false)
+    await page.keyboard.press('Shift+Tab')
+    expect(await focused()).toBe('Question/answer pairs')
+
+    // Scrolling the list back to its middle renders the rows there, still a bounded number; of the rows at the end only
+    // the active one stays (it may hold focus), out of view.
     await page.locator('[data-testid="qa-pairs"] [role="rowgroup"][tabindex="-1"]').evaluate((viewport) => (viewport.scrollTop = viewport.scrollHeight / 2))
-    await expect.poll(() => page.getByTestId('qa-question').filter({ hasText: `Question ${PAIRS} about` }).count()).toBe(0)
+    await expect.poll(() => page.getByTestId('qa-question').filter({ hasText: `Question ${PAIRS - 1} about` }).count()).toBe(0)
+    expect(await last.isVisible()).toBe(true)
+    expect(await last.evaluate((cell) => cell.getBoundingClientRect().top > cell.closest('[role="rowgroup"]')!.getBoundingClientRect().bottom)).toBe(true)
     await expect.poll(() => page.getByText(/^Question 1\d\d\d about/).count()).toBeGreaterThan(0)
     expect(await rows.count()).toBeLessThan(MAX_RENDERED_ROWS)
     // Measuring rows must not re-render within the observer's own frame, which the app would show as an error.

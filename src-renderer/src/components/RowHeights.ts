@@ -3,20 +3,41 @@
  * offset and the row at an offset are found in O(log n) however many rows there are.
  */
 export class RowHeights {
-  readonly count: number
-  private readonly heights: Float64Array
+  private heights: Float64Array
   /** tree[i] holds the sum of heights[i - lowbit(i) .. i - 1] (1-based positions). */
-  private readonly tree: Float64Array
+  private tree: Float64Array
 
-  constructor(count: number, estimate: number) {
-    this.count = count
+  constructor(
+    count: number,
+    private readonly estimate: number,
+  ) {
     this.heights = new Float64Array(count).fill(estimate)
-    this.tree = new Float64Array(count + 1)
+    this.tree = RowHeights.treeOf(this.heights)
+  }
+
+  get count(): number {
+    return this.heights.length
+  }
+
+  /** Makes the list `count` rows long, keeping the heights of the rows it still has; added rows get the estimate. */
+  resize(count: number): void {
+    if (count === this.count) return
+    const heights = new Float64Array(count).fill(this.estimate)
+    heights.set(this.heights.subarray(0, Math.min(count, this.count)))
+    this.heights = heights
+    this.tree = RowHeights.treeOf(heights)
+  }
+
+  /** Builds the tree in O(n): each position adds its sum into its parent's. */
+  private static treeOf(heights: Float64Array): Float64Array {
+    const count = heights.length
+    const tree = new Float64Array(count + 1)
     for (let position = 1; position <= count; position++) {
-      this.tree[position]! += estimate
+      tree[position]! += heights[position - 1]!
       const parent = position + (position & -position)
-      if (parent <= count) this.tree[parent]! += this.tree[position]!
+      if (parent <= count) tree[parent]! += tree[position]!
     }
+    return tree
   }
 
   heightOf(index: number): number {

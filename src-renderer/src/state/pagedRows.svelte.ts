@@ -16,6 +16,12 @@ export interface PagedRowsOptions<T> {
 
 const DEFAULT_MAX_PAGES = 12
 
+interface StagedPages<T> {
+  pages: Map<number, readonly T[]>
+  /** The total the latest answer gave; null until one came. */
+  total: number | null
+}
+
 /**
  * A long list read from a paged API a page at a time: a view asks for the rows it shows (`ensure`), the missing
  * pages are fetched and cached, and memory stays bounded by dropping the pages farthest from that window.
@@ -31,6 +37,11 @@ export class PagedRows<T> {
   private readonly pending = new SvelteSet<number>()
   /** Bumped whenever answers already asked for must be dropped (a new query, a refresh). */
   private generation = 0
+  /**
+   * While a refresh runs, the pages it (and any scrolling meanwhile) fetched, shown all at once when it ends: a row
+   * that moved to another page must not show on both an old and a new page (its id would repeat).
+   */
+  private staged: StagedPages<T> | null = null
   private window = { first: 0, last: 0 }
   private readonly options: Required<PagedRowsOptions<T>>
 
@@ -59,7 +70,7 @@ export class PagedRows<T> {
     const { pageSize } = this.options
     const loads: Promise<void>[] = []
     for (let page = Math.floor(first / pageSize); page <= Math.floor(Math.max(first, last) / pageSize); page++) {
-      if (!this.pages.has(page) && !this.pending.has(page)) loads.push(this.load(page))
+      if (!this.pages.has(page) && !this.pending.has(page) && !this.staged?.pages.has(page)) loads.push(this.load(page))
     }
     return Promise.all(loads).then(() => undefined)
   }
@@ -83,24 +94,41 @@ export class PagedRows<T> {
   }
 
   /** Fetches the cached and wanted pages again (the rows changed under the same query), keeping the view where it is. */
-  refresh(): Promise<void> {
+  async refresh(): Promise<void> {
     this.startGeneration()
+    const generation = this.generation
     const { pageSize } = this.options
     const pages = [...this.pages.keys()]
     for (let page = Math.floor(this.window.first / pageSize); page <= Math.floor(this.window.last / pageSize); page++) if (!pages.includes(page)) pages.push(page)
-    return Promise.all(pages.map((page) => this.load(page))).then(() => undefined)
+    // eslint-disable-next-line svelte/prefer-svelte-reactivity -- nothing shows staged pages until they are swapped in
+    const staged: StagedPages<T> = { pages: new Map(), total: null }
+    this.staged = staged
+    await Promise.all(pages.map((page) => this.load(page)))
+    if (generation !== this.generation) return
+    this.staged = null
+    // A page that failed to load is left out, to be fetched again when the view asks for it.
+    this.pages.clear()
+    for (const [page, rows] of staged.pages) this.pages.set(page, rows)
+    if (staged.total !== null) {
+      this.total = staged.total
+      this.loaded = true
+    }
+    this.dropFarPages()
   }
 
   /** Puts `row` in place of the cached rows that `matches` picks. */
   replace(matches: (row: T) => boolean, row: T): void {
-    for (const [page, rows] of this.pages) {
-      if (rows.some(matches)) this.pages.set(page, rows.map((r) => (matches(r) ? row : r)))
+    for (const pages of this.staged ? [this.pages, this.staged.pages] : [this.pages]) {
+      for (const [page, rows] of pages) {
+        if (rows.some(matches)) pages.set(page, rows.map((r) => (matches(r) ? row : r)))
+      }
     }
   }
 
   private startGeneration(): void {
     this.generation++
     this.pending.clear()
+    this.staged = null
   }
 
   private async load(page: number): Promise<void> {
@@ -110,6 +138,11 @@ export class PagedRows<T> {
       const { pageSize, fetchPage } = this.options
       const answer = await fetchPage(page * pageSize, pageSize)
       if (generation !== this.generation) return
+      if (this.staged) {
+        this.staged.pages.set(page, answer.rows)
+        this.staged.total = answer.total
+        return
+      }
       this.total = answer.total
       this.loaded = true
       this.pages.set(page, answer.rows)

@@ -66,6 +66,29 @@ describe('PagedRows', () => {
     expect(rows.resets).toBe(0)
   })
 
+  it('shows the refreshed pages together, so that a row moved to another page never shows twice', async () => {
+    // Rows 0…19 hold ids 100…119; then id 100 is removed and every row moves up one place.
+    const answers = [deferred<RowsPage<number>>(), deferred<RowsPage<number>>()]
+    const fetchPage = vi
+      .fn<(offset: number, limit: number) => Promise<RowsPage<number>>>()
+      .mockImplementation(async (offset, limit) => ({ total: 20, rows: Array.from({ length: limit }, (_, i) => 100 + offset + i) }))
+    const rows = new PagedRows<number>({ pageSize: 10, fetchPage, onError: vi.fn() })
+    await rows.ensure(0, 19)
+    fetchPage.mockReturnValueOnce(answers[0]!.promise).mockReturnValueOnce(answers[1]!.promise)
+    const ids = (): (number | undefined)[] => Array.from({ length: 20 }, (_, index) => rows.at(index))
+    const refreshed = rows.refresh()
+    answers[0]!.resolve({ total: 19, rows: Array.from({ length: 10 }, (_, i) => 101 + i) })
+    await new Promise((resolve) => setTimeout(resolve))
+    expect(ids()).toEqual(Array.from({ length: 20 }, (_, i) => 100 + i))
+    expect(rows.total).toBe(20)
+    await rows.ensure(0, 19)
+    expect(fetchPage).toHaveBeenCalledTimes(4)
+    answers[1]!.resolve({ total: 19, rows: Array.from({ length: 9 }, (_, i) => 111 + i) })
+    await refreshed
+    expect(ids().slice(0, 19)).toEqual(Array.from({ length: 19 }, (_, i) => 101 + i))
+    expect(rows.total).toBe(19)
+  })
+
   it('reports a failed fetch and fetches that page again when asked', async () => {
     const fetchPage = vi.fn<(offset: number, limit: number) => Promise<RowsPage<number>>>().mockRejectedValueOnce(new Error('database is locked')).mockResolvedValue({ total: 1, rows: [7] })
     const onError = vi.fn()

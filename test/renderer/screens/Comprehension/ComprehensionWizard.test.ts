@@ -1,4 +1,4 @@
-import { screen, waitFor, within } from '@testing-library/svelte'
+import { fireEvent, screen, waitFor, within } from '@testing-library/svelte'
 import userEvent from '@testing-library/user-event'
 import { describe, expect, it, vi } from 'vitest'
 import type { Api } from '../../../../src-main/shared/api'
@@ -279,6 +279,31 @@ describe('ComprehensionWizard: reviewing pairs', () => {
     await userEvent.keyboard('{Home}')
     await screen.findByRole('button', { name: 'Edit pair 1' })
     expect(screen.queryByRole('form', { name: 'Edit pair 1' })).not.toBeInTheDocument()
+  })
+
+  it('goes into a pair with Enter, keeps its focused editor while the grid scrolls away, and leaves with Escape', async () => {
+    const listQaPairs = vi.fn<Api['listQaPairs']>(async ({ offset = 0, limit = 50 }) => ({
+      total: 10_000,
+      pairs: Array.from({ length: Math.min(limit, 10_000 - offset) }, (_, i) => makePair({ id: offset + i + 1, question: `Question ${offset + i + 1}?` })),
+    }))
+    renderWizard({ listQaPairs })
+    await screen.findByRole('button', { name: 'Edit pair 1' })
+    const grid = screen.getByRole('grid', { name: 'Question/answer pairs' })
+    grid.focus()
+    await userEvent.keyboard('{ArrowDown}{Enter}')
+    expect(screen.getByRole('button', { name: 'Edit pair 2' })).toHaveFocus()
+    await userEvent.keyboard('{Enter}')
+    const question = within(screen.getByRole('form', { name: 'Edit pair 2' })).getByRole('textbox', { name: 'Question' })
+    await waitFor(() => expect(question).toHaveFocus())
+
+    const viewport = grid.querySelector<HTMLElement>('.viewport')!
+    await fireEvent.wheel(viewport)
+    viewport.scrollTop = 300_000
+    await fireEvent.scroll(viewport)
+    await waitFor(() => expect(screen.queryByRole('button', { name: 'Edit pair 1' })).not.toBeInTheDocument())
+    expect(question).toHaveFocus()
+    await userEvent.keyboard('{Escape}')
+    expect(grid).toHaveFocus()
   })
 
   it('rejects all matching pairs only after a confirmation that shows the count', async () => {
