@@ -17,7 +17,7 @@ let windowStateSaved: () => Promise<void> = () => Promise.resolve()
 
 async function startApp(): Promise<void> {
   hardenSession(session.defaultSession)
-  installApplicationMenu(devServerUrl !== undefined)
+  const menu = installApplicationMenu(devServerUrl !== undefined)
   services = await createServices({
     appDataDir: app.getPath('userData'),
     shell: 'electron',
@@ -47,6 +47,7 @@ async function startApp(): Promise<void> {
       return true
     },
   })
+  menu.followProject(services.events)
   // Handlers first, so the page never calls before they exist.
   wireIpc(ipcMain, createHandlers(services), services.events, {
     isTrustedSender: (event) =>

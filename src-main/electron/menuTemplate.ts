@@ -4,6 +4,8 @@ import { FILE_MENU_ITEMS, type MenuCommand } from '../shared/menuCommands.js'
 export interface MenuTemplateOptions {
   isDevelopment: boolean
   platform: NodeJS.Platform
+  /** Whether a project is open: File's items that act on one are disabled without it. */
+  projectOpen: boolean
   /** Delivers a File menu command to the page of the window the menu was used in. */
   sendCommand: (command: MenuCommand, window: BaseWindow | undefined) => void
   showAbout: () => void
@@ -14,10 +16,18 @@ export interface MenuTemplateOptions {
  * roles with the platform's accelerators. No remote content; DevTools only in development builds. Built apart from
  * `Menu` so it is testable without Electron.
  */
-export function buildMenuTemplate({ isDevelopment, platform, sendCommand, showAbout }: MenuTemplateOptions): MenuItemConstructorOptions[] {
+export function buildMenuTemplate({ isDevelopment, platform, projectOpen, sendCommand, showAbout }: MenuTemplateOptions): MenuItemConstructorOptions[] {
   const isMac = platform === 'darwin'
   const fileItems: MenuItemConstructorOptions[] = FILE_MENU_ITEMS.map((item) =>
-    item === null ? { type: 'separator' } : { label: item.label, accelerator: item.accelerator, click: (_menuItem, window) => sendCommand(item.command, window) },
+    item === null
+      ? { type: 'separator' }
+      : {
+          id: item.command,
+          label: item.label,
+          accelerator: item.accelerator,
+          enabled: projectOpen || !item.needsProject,
+          click: (_menuItem, window) => sendCommand(item.command, window),
+        },
   )
   return [
     ...(isMac ? [{ role: 'appMenu' as const }] : []),

@@ -1,3 +1,4 @@
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startAppHarness, type AppHarness } from '../support/browserHarness.js'
@@ -85,5 +86,83 @@ describe('the desktop shell in Chromium, through the real handlers', () => {
     await expect.poll(() => page.evaluate<string | null | undefined>("document.activeElement?.getAttribute('name')")).toBe('project-name')
     app.services.events.emit('onMenuCommand', 'openProject')
     await expect.poll(() => page.evaluate<string | null | undefined>("document.activeElement?.getAttribute('name')")).toBe('open-folder')
+  })
+
+  it('shows the app-wide settings without a project, and says to open one first for Import Files', async () => {
+    const { page } = app
+    app.services.events.emit('onMenuCommand', 'openSettings')
+    await page.getByRole('combobox', { name: 'Theme' }).waitFor()
+    await page.getByRole('button', { name: '← Projects' }).click()
+    await page.getByRole('region', { name: 'Recent projects' }).waitFor()
+    app.services.events.emit('onMenuCommand', 'importFiles')
+    const toast = page.getByRole('status').filter({ hasText: 'Open a project first' })
+    await toast.waitFor()
+    await toast.getByRole('button', { name: 'Dismiss: No project is open' }).click()
+  })
+
+  it('keeps the Train form across pages, and moves focus to the page when the button that led there goes away', async () => {
+    const { page } = app
+    await app.services.workspace.createProject(join(app.workDir, 'alpha'), 'Alpha')
+    await page.getByTestId('project-name').filter({ hasText: 'Alpha' }).waitFor()
+    const nav = page.getByRole('navigation', { name: 'Steps' })
+    await nav.getByRole('button', { name: /Train$/ }).click()
+    await page.locator('#train-base').fill('/models/alpha-base.gguf')
+    await nav.getByRole('button', { name: 'Models' }).click()
+    await page.getByRole('heading', { name: 'Models', level: 1 }).waitFor()
+    await nav.getByRole('button', { name: /Train$/ }).click()
+    expect(await page.locator('#train-base').inputValue()).toBe('/models/alpha-base.gguf')
+
+    await page.getByTestId('train-runs-none').getByRole('button', { name: /^Go to/ }).click()
+    await page.getByRole('heading', { name: 'Comprehension', level: 1 }).waitFor()
+    await expect.poll(() => page.evaluate<string>('document.activeElement?.id ?? ""')).toBe('main-content')
+  })
+
+  it('opening another project over the open one shows the new one from its overview, with fresh data and forms', async () => {
+    const { page } = app
+    const nav = page.getByRole('navigation', { name: 'Steps' })
+    const notes = join(app.workDir, 'alpha-notes.txt')
+    await writeFile(notes, 'The lease ends in March. The tenant pays the heating.\n')
+    const imported = app.services.workspace.queue.enqueue({ kind: 'import', params: { paths: [notes] } })
+    expect((await app.services.workspace.queue.waitFor(imported.id)).state).toBe('succeeded')
+    await nav.getByRole('button', { name: 'Overview' }).click()
+    const alphaImport = page.getByText(/^1 document, /)
+    await alphaImport.waitFor()
+
+    // What Open Project does in the desktop app: the backend opens the other folder, the page follows.
+    await app.services.workspace.createProject(join(app.workDir, 'beta'), 'Beta')
+    await page.getByTestId('project-name').filter({ hasText: 'Beta' }).waitFor()
+    await page.getByText('No documents imported yet').waitFor()
+    expect(await alphaImport.count()).toBe(0)
+    await nav.getByRole('button', { name: /Train$/ }).click()
+    expect(await page.locator('#train-base').inputValue()).toBe('')
+
+    await app.services.workspace.openProject(join(app.workDir, 'alpha'))
+    await page.getByTestId('project-name').filter({ hasText: 'Alpha' }).waitFor()
+    expect(await nav.getByRole('button', { name: 'Overview' }).getAttribute('aria-current')).toBe('page')
+    await alphaImport.waitFor()
+    await app.services.workspace.openProject(join(app.workDir, 'beta'))
+    await page.getByTestId('project-name').filter({ hasText: 'Beta' }).waitFor()
+  })
+
+  it('asks before closing a project whose jobs run, says what happens to them, and Escape keeps it open', async () => {
+    const { page } = app
+    const job = app.services.workspace.queue.enqueue({ kind: 'demo', params: { steps: 100_000, stepMs: 50 } })
+    await page.getByLabel('Active jobs').waitFor()
+    app.services.events.emit('onMenuCommand', 'closeProject')
+    const dialog = page.getByRole('alertdialog', { name: 'A job is still running' })
+    await dialog.waitFor()
+    expect(await dialog.textContent()).toContain('marks it interrupted')
+    expect(await focusedText()).toBe('Keep it open')
+    await page.keyboard.press('Tab')
+    expect(await focusedText()).toBe('Close project')
+    await page.keyboard.press('Escape')
+    await dialog.waitFor({ state: 'detached' })
+    expect(await page.getByTestId('project-name').textContent()).toBe('Beta')
+
+    await page.getByRole('banner').getByRole('button', { name: 'Close project' }).click()
+    await dialog.getByRole('button', { name: 'Close project' }).click()
+    await page.getByRole('region', { name: 'Recent projects' }).waitFor()
+    await app.services.workspace.openProject(join(app.workDir, 'beta'))
+    expect(app.services.workspace.project.jobs.get(job.id).state).toBe('interrupted')
   })
 })

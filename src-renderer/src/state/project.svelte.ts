@@ -13,6 +13,9 @@ export class ProjectState {
   error = $state<string | null>(null)
   private readonly client: ApiClient
   private started = false
+  // Bookkeeping only, never rendered.
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity
+  private readonly switchListeners = new Set<(dir: string | null) => void>()
 
   constructor(client: ApiClient) {
     this.client = client
@@ -22,12 +25,12 @@ export class ProjectState {
     if (this.started) return
     this.started = true
     this.client.on('onProjectChanged', (summary) => {
-      this.current = summary
+      this.setCurrent(summary)
       void this.refreshRecent()
     })
     try {
       const [current, recent] = await Promise.all([this.client.getCurrentProject(), this.client.listRecentProjects()])
-      this.current = current
+      this.setCurrent(current)
       this.recent = recent
     } catch (error) {
       this.error = errorMessage(error)
@@ -64,6 +67,15 @@ export class ProjectState {
     return orShowError(this, () => this.client.chooseDirectory({ title }), null)
   }
 
+  /**
+   * Calls `listener` with the new folder (null: closed) each time another project takes the window's place, before
+   * the page shows it, so state kept across pages (the current page, form values, toast bookkeeping) can start over.
+   */
+  onSwitch(listener: (dir: string | null) => void): () => void {
+    this.switchListeners.add(listener)
+    return () => this.switchListeners.delete(listener)
+  }
+
   async refreshRecent(): Promise<void> {
     try {
       this.recent = await this.client.listRecentProjects()
@@ -72,9 +84,15 @@ export class ProjectState {
     }
   }
 
+  private setCurrent(summary: ProjectSummary | null): void {
+    const switched = (summary?.dir ?? null) !== (this.current?.dir ?? null)
+    this.current = summary
+    if (switched) for (const listener of this.switchListeners) listener(summary?.dir ?? null)
+  }
+
   private run(action: () => Promise<ProjectSummary | null>): Promise<boolean> {
     return attempt(this, 'busy', async () => {
-      this.current = await action()
+      this.setCurrent(await action())
       await this.refreshRecent()
     })
   }

@@ -41,8 +41,15 @@ export interface ToastInput {
   action?: ToastAction | undefined
 }
 
-/** At most this many toasts show; the oldest is dropped first. */
-const MAX_TOASTS = 5
+/** At most this many toasts show; the oldest success or info toast is dropped first, an error only when all are errors. */
+export const MAX_TOASTS = 5
+/** Success and info toasts go away by themselves after this long; errors stay until dismissed. */
+export const AUTO_DISMISS_MS = 10_000
+
+export interface ToastsStateOptions {
+  /** Defaults to `AUTO_DISMISS_MS`. */
+  autoDismissMs?: number
+}
 
 /** What a succeeded job of each kind wrote, worth a "Show in folder". */
 const ARTIFACT_MESSAGES: Partial<Record<JobSummary['kind'], string>> = {
@@ -63,10 +70,21 @@ export class ToastsState {
   // Bookkeeping only, never rendered, so a plain Set and not a SvelteSet.
   // eslint-disable-next-line svelte/prefer-svelte-reactivity
   private readonly jobOutcomesSeen = new Set<string>()
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity
+  private readonly dismissTimers = new Map<number, ReturnType<typeof setTimeout>>()
+  /** The open project's folder: job ids are per project, so the job outcomes seen are told apart by it. */
+  private projectDir: string | null = null
   private readonly client: ApiClient
+  private readonly autoDismissMs: number
 
-  constructor(client: ApiClient) {
+  constructor(client: ApiClient, { autoDismissMs = AUTO_DISMISS_MS }: ToastsStateOptions = {}) {
     this.client = client
+    this.autoDismissMs = autoDismissMs
+  }
+
+  /** The project whose jobs the next updates are about (App follows `ProjectState.onSwitch`). */
+  projectChanged(dir: string | null): void {
+    this.projectDir = dir
   }
 
   /** Shows an error, or counts a repeat of one that is showing. Returns the toast's id. */
@@ -76,6 +94,7 @@ export class ToastsState {
     const existing = this.toasts.find((t) => t.key === key)
     if (existing) {
       existing.count += 1
+      this.dismissLater(existing)
       return existing.id
     }
     const toast: Toast = {
@@ -90,7 +109,14 @@ export class ToastsState {
       tone: input.tone ?? 'error',
       action: input.action,
     }
-    this.toasts = [...this.toasts, toast].slice(-MAX_TOASTS)
+    const shown = [...this.toasts, toast]
+    while (shown.length > MAX_TOASTS) {
+      const oldestNotError = shown.findIndex((t) => t.tone !== 'error')
+      const [evicted] = shown.splice(oldestNotError === -1 ? 0 : oldestNotError, 1)
+      if (evicted) this.cancelDismiss(evicted.id)
+    }
+    this.toasts = shown
+    this.dismissLater(toast)
     return toast.id
   }
 
@@ -114,7 +140,7 @@ export class ToastsState {
   /** Shows a failed job once per attempt. */
   pushJobFailure(job: JobSummary): void {
     if (job.state !== 'failed') return
-    const key = `job:${job.id}:${job.attempts}`
+    const key = `job:${this.projectDir ?? ''}:${job.id}:${job.attempts}`
     if (this.jobOutcomesSeen.has(key)) return
     this.jobOutcomesSeen.add(key)
     const error = job.error ?? { code: 'internal', message: 'The job failed without saying why.' }
@@ -135,17 +161,19 @@ export class ToastsState {
   async pushJobArtifact(job: JobSummary): Promise<void> {
     const message = ARTIFACT_MESSAGES[job.kind]
     if (job.state !== 'succeeded' || message === undefined) return
-    const key = `done:${job.id}:${job.attempts}`
+    const projectDir = this.projectDir
+    const key = `done:${projectDir ?? ''}:${job.id}:${job.attempts}`
     if (this.jobOutcomesSeen.has(key)) return
     this.jobOutcomesSeen.add(key)
     let path: string | null
     try {
       path = await this.artifactPath(job)
     } catch (error) {
-      this.pushError(error, `Cannot find what ${job.label} wrote`)
+      if (this.projectDir === projectDir) this.pushError(error, `Cannot find what ${job.label} wrote`)
       return
     }
-    if (path === null) return
+    // Another project was opened meanwhile: the path may have been read from it, where this job id means another job.
+    if (path === null || this.projectDir !== projectDir) return
     const shownPath = path
     this.push({
       key,
@@ -182,11 +210,36 @@ export class ToastsState {
   }
 
   dismiss(id: number): void {
+    this.cancelDismiss(id)
     this.toasts = this.toasts.filter((t) => t.id !== id)
   }
 
+  /** Keeps a success or info toast while the pointer or focus is on it; `release` gives it its full time again. */
+  hold(id: number): void {
+    this.cancelDismiss(id)
+  }
+
+  release(id: number): void {
+    const toast = this.toasts.find((t) => t.id === id)
+    if (toast) this.dismissLater(toast)
+  }
+
   clear(): void {
+    for (const id of this.dismissTimers.keys()) this.cancelDismiss(id)
     this.toasts = []
+  }
+
+  /** A success or info toast goes after `autoDismissMs`, counted again from a repeat. */
+  private dismissLater(toast: Toast): void {
+    if (toast.tone === 'error') return
+    this.cancelDismiss(toast.id)
+    this.dismissTimers.set(toast.id, setTimeout(() => this.dismiss(toast.id), this.autoDismissMs))
+  }
+
+  private cancelDismiss(id: number): void {
+    const timer = this.dismissTimers.get(id)
+    if (timer !== undefined) clearTimeout(timer)
+    this.dismissTimers.delete(id)
   }
 
   /** Follows job failures until the returned function is called. */

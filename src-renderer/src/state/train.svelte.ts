@@ -4,6 +4,7 @@ import type { JobSummary } from '../../../src-main/shared/types/jobs'
 import type { TrainParamsInput, TrainStepMetrics } from '../../../src-main/shared/types/train'
 import type { TrainCheckpointInfo, TrainPlanInfo } from '../../../src-main/shared/types/trainPlan'
 import { api } from '../api'
+import { EMPTY_TRAIN_FORM, type TrainForm } from '../screens/Train/trainOptions'
 import { errorMessage } from './errorMessage'
 import { followJobUpdate, isActiveJob, isJobBusy, startFollowedJob } from './jobFollowing'
 import { orShowError } from './shownError'
@@ -27,6 +28,8 @@ export const runIdOf = (job: JobSummary): string => `run-${job.id}`
  * `onJobUpdate`, the run's metrics (its metrics.jsonl, then `onJobMetrics` as steps come in) and checkpoints.
  */
 export class TrainState {
+  /** The form's values: kept while the user visits other pages (Models, to fetch a base), reset with the project. */
+  form = $state<TrainForm>(freshTrainForm())
   runs = $state.raw<TrainRunInfo[]>([])
   job = $state.raw<JobSummary | null>(null)
   metrics = $state.raw<TrainStepMetrics[]>([])
@@ -103,6 +106,11 @@ export class TrainState {
     this.planning = false
     this.loaded = false
     this.error = null
+  }
+
+  /** Back to the default form values (another project was opened). */
+  resetForm(): void {
+    this.form = freshTrainForm()
   }
 
   /** Asks for the estimate of `params` once the form has been still for a moment; null (invalid form) clears it. */
@@ -235,6 +243,10 @@ export class TrainState {
     this.metrics = [...this.metrics.filter((m) => m.step < metrics.step), metrics]
     if (Date.now() - this.lastCheckpointLoadMs >= CHECKPOINT_REFRESH_MS) void this.loadCheckpoints()
   }
+}
+
+function freshTrainForm(): TrainForm {
+  return { ...EMPTY_TRAIN_FORM, targets: [...EMPTY_TRAIN_FORM.targets] }
 }
 
 /** The summary part of a job detail (the detail's params, result and logs are not kept). */

@@ -51,7 +51,15 @@ describe('window state file', () => {
   })
 })
 
-async function runBundle(base: string, displays: object[]): Promise<{ windows: { bounds: object }[]; menu: { label?: string; role?: string; submenu?: string[] }[] }> {
+interface BundleReport {
+  windows: { bounds: object }[]
+  /** The menu installed last. */
+  menu: { label?: string; role?: string; submenu?: string[] }[]
+  /** Every menu installed, in turn: File's disabled items. */
+  menus: { disabled: string[] }[]
+}
+
+async function runBundle(base: string, displays: object[]): Promise<BundleReport> {
   const reportPath = join(base, `report-${Date.now()}.json`)
   await promisify(execFile)(process.execPath, ['--import', join(root, 'test/support/electronStub/register.mjs'), join(root, 'out/main/index.js')], {
     cwd: root,
@@ -70,7 +78,7 @@ async function runBundle(base: string, displays: object[]): Promise<{ windows: {
 }
 
 describe('the built main bundle', () => {
-  it('restores the remembered window fitted to the displays, saves it on close, and installs the standard menus', async () => {
+  it('restores the remembered window fitted to the displays, saves it on close, and installs our File menu with the standard ones', async () => {
     const base = await tempDir()
     await mkdir(join(base, 'userData'), { recursive: true })
     await writeFile(join(base, 'userData', WINDOW_STATE_FILE), JSON.stringify({ x: 2500, y: 40, width: 1000, height: 700, isMaximized: false }))
@@ -83,8 +91,20 @@ describe('the built main bundle', () => {
     const oneScreen = await runBundle(base, [fullHd])
     expect(oneScreen.windows[0]!.bounds).toEqual({ width: 1000, height: 700 })
 
-    const menus = oneScreen.menu.map((item) => item.label ?? item.role)
-    expect(menus).toEqual(expect.arrayContaining(['fileMenu', 'editMenu', 'View', 'windowMenu', 'help']))
+    expect(oneScreen.menu.map((item) => item.label ?? item.role)).toEqual(['File', 'editMenu', 'View', 'windowMenu', 'help'])
+    expect(oneScreen.menu.find((item) => item.label === 'File')!.submenu).toEqual([
+      'New Project…',
+      'Open Project…',
+      'Close Project',
+      'separator',
+      'Import Files…',
+      'separator',
+      'Settings…',
+      'separator',
+      'quit',
+    ])
     expect(oneScreen.menu.find((item) => item.role === 'help')!.submenu).toEqual(['About Lectern'])
+    // The stub's renderer creates a project: File's project items are enabled from then on.
+    expect(oneScreen.menus).toEqual([{ disabled: ['Close Project', 'Import Files…'] }, { disabled: [] }])
   })
 })

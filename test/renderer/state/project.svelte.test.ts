@@ -83,4 +83,19 @@ describe('ProjectState', () => {
     expect(closeProject).toHaveBeenCalledOnce()
     expect(state.current).toBeNull()
   })
+
+  it('tells onSwitch listeners when another project takes the window, not when the same one is reported again', async () => {
+    const manuals = makeProject({ dir: '/p/manuals', name: 'Manuals' })
+    const fake = fakeClient({ getCurrentProject: async () => contracts, listRecentProjects: async () => afterOpen, openProject: async () => manuals, closeProject: async () => null })
+    const state = new ProjectState(fake.client)
+    const switches: (string | null)[] = []
+    const stop = state.onSwitch((dir) => switches.push(dir))
+    await state.start()
+    fake.emit('onProjectChanged', { ...contracts, name: 'Contracts (renamed)' })
+    await state.open('/p/manuals')
+    await state.close()
+    stop()
+    await state.open('/p/manuals')
+    expect(switches).toEqual(['/p/contracts', '/p/manuals', null])
+  })
 })

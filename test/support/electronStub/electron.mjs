@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs'
 import { EventEmitter } from 'node:events'
 import { pathToFileURL } from 'node:url'
 
-const report = { windows: [], handlers: [], menuInstalled: false, session: {}, calls: {}, events: [], lockDown: {}, quit: null }
+const report = { windows: [], handlers: [], menuInstalled: false, menus: [], session: {}, calls: {}, events: [], lockDown: {}, quit: null }
 const handlers = new Map()
 const userData = process.env.LECTERN_STUB_USERDATA
 const projectDir = process.env.LECTERN_STUB_PROJECT
@@ -112,6 +112,9 @@ export const Menu = {
   setApplicationMenu: (menu) => {
     report.menuInstalled = true
     report.menu = menu.map((item) => ({ label: item.label, role: item.role, submenu: Array.isArray(item.submenu) ? item.submenu.map((sub) => sub.label ?? sub.role ?? sub.type) : undefined }))
+    // Each installed menu in turn: the File items that are disabled in it.
+    const file = menu.find((item) => item.label === 'File')
+    report.menus.push({ disabled: (Array.isArray(file?.submenu) ? file.submenu : []).filter((sub) => sub.enabled === false).map((sub) => sub.label) })
   },
 }
 // One 1920×1080 display, or the work areas in $LECTERN_STUB_DISPLAYS (JSON).

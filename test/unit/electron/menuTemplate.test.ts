@@ -3,8 +3,8 @@ import { describe, expect, it, vi } from 'vitest'
 import { buildMenuTemplate } from '../../../src-main/electron/menuTemplate.js'
 import { FILE_MENU_ITEMS, MENU_COMMANDS } from '../../../src-main/shared/menuCommands.js'
 
-function fileMenu(platform: NodeJS.Platform, sendCommand = vi.fn()): MenuItemConstructorOptions[] {
-  const template = buildMenuTemplate({ isDevelopment: false, platform, sendCommand, showAbout: vi.fn() })
+function fileMenu(platform: NodeJS.Platform, sendCommand = vi.fn(), projectOpen = true): MenuItemConstructorOptions[] {
+  const template = buildMenuTemplate({ isDevelopment: false, platform, projectOpen, sendCommand, showAbout: vi.fn() })
   const file = template.find((menu) => menu.label === 'File')
   if (!file || !Array.isArray(file.submenu)) throw new Error('the template has no File submenu')
   return file.submenu
@@ -25,7 +25,7 @@ describe('the application menu template', () => {
 
   it('closes the window from File on macOS, where Quit lives in the app menu', () => {
     expect(fileMenu('darwin').at(-1)).toEqual({ role: 'close' })
-    const template = buildMenuTemplate({ isDevelopment: false, platform: 'darwin', sendCommand: vi.fn(), showAbout: vi.fn() })
+    const template = buildMenuTemplate({ isDevelopment: false, platform: 'darwin', projectOpen: true, sendCommand: vi.fn(), showAbout: vi.fn() })
     expect(template[0]).toEqual({ role: 'appMenu' })
   })
 
@@ -36,9 +36,15 @@ describe('the application menu template', () => {
     expect(sendCommand.mock.calls).toEqual(MENU_COMMANDS.map((command) => [command, window]))
   })
 
+  it('disables Close Project and Import Files while no project is open; New, Open and Settings stay usable', () => {
+    const disabled = (projectOpen: boolean): unknown[] => fileMenu('linux', vi.fn(), projectOpen).filter((i) => i.enabled === false).map((i) => i.id)
+    expect(disabled(false)).toEqual(['closeProject', 'importFiles'])
+    expect(disabled(true)).toEqual([])
+  })
+
   it('offers DevTools only in development builds', () => {
     const roles = (isDevelopment: boolean): unknown[] => {
-      const view = buildMenuTemplate({ isDevelopment, platform: 'linux', sendCommand: vi.fn(), showAbout: vi.fn() }).find((m) => m.label === 'View')
+      const view = buildMenuTemplate({ isDevelopment, platform: 'linux', projectOpen: true, sendCommand: vi.fn(), showAbout: vi.fn() }).find((m) => m.label === 'View')
       return (view?.submenu as MenuItemConstructorOptions[]).map((i) => i.role)
     }
     expect(roles(false)).not.toContain('toggleDevTools')
