@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Project } from '../../src-main/core/project/Project.js'
-import { startAppHarness, type AppHarness } from '../support/browserHarness.js'
+import { createProject, startAppHarness, type AppHarness } from '../support/browserHarness.js'
 
 let app: AppHarness
 
@@ -17,10 +17,7 @@ describe('Lectern in Chromium, through the real handlers', () => {
   it('creates a project, lists it among recent projects and reopens it', async () => {
     const { page } = app
     const dir = join(app.workDir, 'contracts')
-    await page.getByLabel('Name').fill('Contracts 2026')
-    await page.locator('input[name="project-folder"]').fill(dir)
-    await page.getByRole('button', { name: 'Create project' }).click()
-    await page.getByTestId('project-name').filter({ hasText: 'Contracts 2026' }).waitFor()
+    await createProject(page, 'Contracts 2026', dir)
     expect((await readFile(join(dir, 'project.db'))).subarray(0, 15).toString()).toBe('SQLite format 3')
     await app.screenshot('01-project-created')
 

@@ -2,7 +2,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { writeComprehensionCorpus, writeInstructionMix } from '../fixtures/corpus/comprehensionProse.js'
 import { writeTinyGgufModel } from '../fixtures/tinyModels.js'
-import { startAppHarness, type AppHarness } from '../support/browserHarness.js'
+import { createProject, importFolder, startAppHarness, type AppHarness } from '../support/browserHarness.js'
 
 let app: AppHarness
 let sourceDir: string
@@ -24,16 +24,9 @@ afterAll(async () => {
 describe('Comprehension wizard in Chromium, through the real handlers, llama.cpp and job workers', () => {
   it('imports a corpus, previews and runs question generation, and reviews the pairs', async () => {
     const { page } = app
-    await page.getByLabel('Name').fill('RC test')
-    await page.locator('input[name="project-folder"]').fill(join(app.workDir, 'project'))
-    await page.getByRole('button', { name: 'Create project' }).click()
-    await page.getByTestId('project-name').filter({ hasText: 'RC test' }).waitFor()
+    await createProject(page, 'RC test', join(app.workDir, 'project'))
+    await importFolder(page, sourceDir)
     const steps = page.getByRole('navigation', { name: 'Steps' })
-    await steps.getByRole('button', { name: /Import/ }).click()
-    await page.locator('input[name="import-path"]').fill(sourceDir)
-    await page.getByRole('button', { name: 'Add', exact: true }).click()
-    await page.getByRole('button', { name: 'Start import' }).click()
-    await page.locator('[data-testid="import-progress"][data-state="succeeded"]').waitFor({ timeout: 60_000 })
 
     await steps.getByRole('button', { name: /Comprehension/ }).click()
     await page.getByLabel('Questions by a local model (ETRC)').check()

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { writeComprehensionCorpus } from '../fixtures/corpus/comprehensionProse.js'
 import { writeTinyGgufModel } from '../fixtures/tinyModels.js'
-import { startAppHarness, type AppHarness } from '../support/browserHarness.js'
+import { createProject, importFolder, startAppHarness, type AppHarness } from '../support/browserHarness.js'
 
 /**
  * The whole pipeline through the UI only, as a user walks it: create a project, add the model to the library, import
@@ -26,23 +26,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await app?.close()
 })
-
-async function createProject(name: string, folder: string): Promise<void> {
-  const { page } = app
-  await page.getByLabel('Name').fill(name)
-  await page.locator('input[name="project-folder"]').fill(folder)
-  await page.getByRole('button', { name: 'Create project' }).click()
-  await page.getByTestId('project-name').filter({ hasText: name }).waitFor()
-}
-
-async function importCorpus(): Promise<void> {
-  const { page } = app
-  await page.getByRole('navigation', { name: 'Steps' }).getByRole('button', { name: /Import/ }).click()
-  await page.locator('input[name="import-path"]').fill(corpus)
-  await page.getByRole('button', { name: 'Add', exact: true }).click()
-  await page.getByRole('button', { name: 'Start import' }).click()
-  await page.locator('[data-testid="import-progress"][data-state="succeeded"]').waitFor({ timeout: 60_000 })
-}
 
 /** Adds the tiny model to the app-wide library on the Models page; its metadata makes it a generator and a training base. */
 async function addModelToLibrary(): Promise<void> {
@@ -68,11 +51,11 @@ const points = async (id: string): Promise<number> => Number(await app.page.getB
 describe('The whole pipeline in Chromium, through the UI only (real handlers, job workers, ORT and llama.cpp)', () => {
   it('imports, comprehends, builds a dataset, trains MoRA, evaluates and exports a verified GGUF', { timeout: 300_000 }, async () => {
     const { page } = app
-    await createProject('Full pipeline', join(app.workDir, 'project'))
+    await createProject(page, 'Full pipeline', join(app.workDir, 'project'))
     await app.screenshot('pipeline-01-project')
     await addModelToLibrary()
 
-    await importCorpus()
+    await importFolder(page, corpus)
     expect(Number((await page.getByTestId('summary-added').textContent())?.replace(/,/g, ''))).toBe(4)
     expect(Number((await page.getByTestId('summary-chunks').textContent())?.replace(/,/g, ''))).toBeGreaterThanOrEqual(4)
     await page.getByTestId('import-summary').scrollIntoViewIfNeeded()
@@ -188,10 +171,10 @@ describe('The whole pipeline in Chromium, through the UI only (real handlers, jo
     const { page } = app
     const close = page.getByRole('button', { name: 'Close project' })
     if ((await close.count()) > 0) await close.click()
-    await createProject('Chain', join(app.workDir, 'chain-project'))
+    await createProject(page, 'Chain', join(app.workDir, 'chain-project'))
     await page.getByRole('button', { name: 'Overview', exact: true }).click()
     await page.getByTestId('pipeline-needs-import').waitFor({ timeout: 30_000 })
-    await importCorpus()
+    await importFolder(page, corpus)
 
     await page.getByRole('button', { name: 'Overview', exact: true }).click()
     const plan = page.getByTestId('run-all-plan')
@@ -210,6 +193,11 @@ describe('The whole pipeline in Chromium, through the UI only (real handlers, jo
     expect(await chain.getByTestId('chain-step-0').textContent()).toMatch(/Comprehension|comprehen/i)
     await expect.poll(() => chain.getByTestId('chain-step-0-state').textContent(), { timeout: 90_000 }).toBe('Done')
     await expect.poll(() => chain.getByTestId('chain-step-1-state').textContent(), { timeout: 90_000 }).toBe('Done')
+    // Each finished step shows what its own job produced, and links to the step that follows it in the chain.
+    const comprehended = chain.getByTestId('chain-step-0-produced')
+    await expect.poll(() => comprehended.textContent(), { timeout: 30_000 }).toMatch(/comprehension tasks? mined from \d+ chunks?/)
+    await comprehended.getByRole('button', { name: 'Next: Dataset →' }).waitFor()
+    await expect.poll(() => chain.getByTestId('chain-step-1-produced').textContent(), { timeout: 30_000 }).toMatch(/sequences? of \d+ tokens/)
     // The stage list above the chain follows what the chain produced.
     await expect.poll(() => page.getByTestId('stage-dataset-state').textContent(), { timeout: 30_000 }).toBe('Done')
     await app.screenshot('pipeline-12-chain-progress')

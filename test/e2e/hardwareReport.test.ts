@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { SCREENSHOT_DIR, startAppHarness, type AppHarness } from '../support/browserHarness.js'
+import { createProject, SCREENSHOT_DIR, startAppHarness, type AppHarness } from '../support/browserHarness.js'
 
 let app: AppHarness
 
@@ -14,10 +14,7 @@ afterAll(async () => {
 describe('the hardware report in Chromium, from the real probes', () => {
   it('shows CPU only with a reason for every GPU path, and the header badge', async () => {
     const { page } = app
-    await page.getByLabel('Name').fill('Hardware')
-    await page.locator('input[name="project-folder"]').fill(join(app.workDir, 'hardware'))
-    await page.getByRole('button', { name: 'Create project' }).click()
-    await page.getByTestId('project-name').filter({ hasText: 'Hardware' }).waitFor()
+    await createProject(page, 'Hardware', join(app.workDir, 'hardware'))
     await page.getByRole('button', { name: 'Settings', exact: true }).click()
     const hardware = page.getByRole('region', { name: 'Hardware' })
     const summary = hardware.getByTestId('hardware-summary')

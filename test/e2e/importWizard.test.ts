@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startAppHarness, type AppHarness } from '../support/browserHarness.js'
+import { createProject, startAppHarness, type AppHarness } from '../support/browserHarness.js'
 
 let app: AppHarness
 let sourceDir: string
@@ -34,10 +34,7 @@ afterAll(async () => {
 describe('Import wizard in Chromium, through the real handlers and import worker', () => {
   it('imports a folder typed as a path and reports what it added, failed and skipped', async () => {
     const { page } = app
-    await page.getByLabel('Name').fill('Corpus test')
-    await page.locator('input[name="project-folder"]').fill(join(app.workDir, 'project'))
-    await page.getByRole('button', { name: 'Create project' }).click()
-    await page.getByTestId('project-name').filter({ hasText: 'Corpus test' }).waitFor()
+    await createProject(page, 'Corpus test', join(app.workDir, 'project'))
 
     await page.getByRole('navigation', { name: 'Steps' }).getByRole('button', { name: /Import/ }).click()
     await expect.poll(() => page.getByTestId('corpus-totals').textContent()).toContain('The corpus is empty')

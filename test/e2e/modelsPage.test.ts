@@ -2,7 +2,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { writeTruncatedGguf, writeUnknownArchitectureGguf } from '../fixtures/badModelFiles.js'
 import { writeTinyGgufModel } from '../fixtures/tinyModels.js'
-import { startAppHarness, type AppHarness } from '../support/browserHarness.js'
+import { createProject, startAppHarness, type AppHarness } from '../support/browserHarness.js'
 
 let app: AppHarness
 let good: string
@@ -26,10 +26,7 @@ describe('Models page in Chromium, through the real handlers', () => {
     await page.getByRole('button', { name: 'Models…' }).click()
     await page.getByTestId('models-empty').waitFor()
     await page.getByRole('button', { name: '← Projects' }).click()
-    await page.getByLabel('Name').fill('Models test')
-    await page.locator('input[name="project-folder"]').fill(join(app.workDir, 'project'))
-    await page.getByRole('button', { name: 'Create project' }).click()
-    await page.getByTestId('project-name').filter({ hasText: 'Models test' }).waitFor()
+    await createProject(page, 'Models test', join(app.workDir, 'project'))
     await page.getByRole('button', { name: 'Models', exact: true }).click()
     await page.getByTestId('models-empty').waitFor()
     await expect.poll(() => page.getByTestId('recommended-model').count()).toBeGreaterThan(0)

@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { writeTinyGgufModel } from '../fixtures/tinyModels.js'
-import { startAppHarness, type AppHarness } from '../support/browserHarness.js'
+import { createProject, startAppHarness, type AppHarness } from '../support/browserHarness.js'
 
 let app: AppHarness
 let model: string
@@ -34,10 +34,7 @@ const stepOf = async (): Promise<number> => Number(/Step (\d+) of/.exec((await a
 describe('Train wizard in Chromium, through the real handlers, fit planner and job workers (ORT training)', () => {
   it('shows the live memory estimate, trains MoRA and draws the loss chart as steps arrive', { timeout: 180_000 }, async () => {
     const { page } = app
-    await page.getByLabel('Name').fill('Train test')
-    await page.locator('input[name="project-folder"]').fill(project)
-    await page.getByRole('button', { name: 'Create project' }).click()
-    await page.getByTestId('project-name').filter({ hasText: 'Train test' }).waitFor()
+    await createProject(page, 'Train test', project)
     await page.getByRole('button', { name: 'Models', exact: true }).click()
     await page.locator('input[name="model-path"]').fill(libraryModel)
     await page.getByRole('button', { name: 'Add model' }).click()

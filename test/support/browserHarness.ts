@@ -117,3 +117,20 @@ export async function startAppHarness(): Promise<AppHarness> {
     throw error
   }
 }
+
+/** Creates a project from the project picker (the first screen, or the one after Close project) and waits until it is open. */
+export async function createProject(page: Page, name: string, dir: string): Promise<void> {
+  await page.getByLabel('Name').fill(name)
+  await page.locator('input[name="project-folder"]').fill(dir)
+  await page.getByRole('button', { name: 'Create project' }).click()
+  await page.getByTestId('project-name').filter({ hasText: name }).waitFor()
+}
+
+/** Imports a folder (or file) typed as a path on the Import step and waits until the import succeeded. */
+export async function importFolder(page: Page, sourceDir: string): Promise<void> {
+  await page.getByRole('navigation', { name: 'Steps' }).getByRole('button', { name: /Import/ }).click()
+  await page.locator('input[name="import-path"]').fill(sourceDir)
+  await page.getByRole('button', { name: 'Add', exact: true }).click()
+  await page.getByRole('button', { name: 'Start import' }).click()
+  await page.locator('[data-testid="import-progress"][data-state="succeeded"]').waitFor({ timeout: 60_000 })
+}

@@ -2,7 +2,7 @@ import type { ApiClient } from '../../../src-main/shared/api'
 import type { JobRequest, JobSummary } from '../../../src-main/shared/types/jobs'
 import type { PipelineInfo } from '../../../src-main/shared/types/pipeline'
 import { api } from '../api'
-import { latestFinishedRun, NO_FACTS, type PipelineFacts } from '../screens/Pipeline/pipelinePlan'
+import { EMPTY_PIPELINE_FORM, latestFinishedRun, NO_FACTS, type PipelineFacts, type PipelineForm } from '../screens/Pipeline/pipelinePlan'
 import { errorMessage } from './errorMessage'
 import { attempt, orShowError } from './shownError'
 
@@ -19,16 +19,25 @@ export class PipelineState {
   pipeline = $state.raw<PipelineInfo | null>(null)
   /** The newest summary of each job of the chain, by job id. */
   jobs = $state.raw<Record<string, JobSummary>>({})
+  /** The stored result of each succeeded step of the shown chain, by job id: what that step produced. */
+  stepResults = $state.raw<Record<string, unknown>>({})
   loaded = $state(false)
   /** A start, cancel or continue call in flight. */
   busy = $state(false)
   error = $state<string | null>(null)
+  /** The "Run all" form's values: kept while the user visits other pages (Models, to fetch a base), reset with the project. */
+  runAllForm = $state<PipelineForm>({ ...EMPTY_PIPELINE_FORM })
   /** The chain the user dismissed (id and creation time, unique across projects); kept while moving between screens. */
   private dismissedChain = $state<string | null>(null)
   private readonly client: ApiClient
   private unsubscribe: (() => void)[] = []
   /** Counts fact loads, so an older answer never replaces a newer one. */
   private factsRequest = 0
+  /** Step results being read, by job id: bookkeeping only, never rendered, so a plain Set. */
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity
+  private readonly resultsLoading = new Set<string>()
+  /** Counts `stop()` calls, so a result read for a closed project is dropped. */
+  private session = 0
 
   constructor(client: ApiClient) {
     this.client = client
@@ -38,6 +47,11 @@ export class PipelineState {
   get shownPipeline(): PipelineInfo | null {
     const pipeline = this.pipeline
     return pipeline === null || chainKey(pipeline) === this.dismissedChain ? null : pipeline
+  }
+
+  /** Back to the default "Run all" values (another project was opened). */
+  resetRunAllForm(): void {
+    this.runAllForm = { ...EMPTY_PIPELINE_FORM }
   }
 
   /** Hides the newest chain if it no longer runs. */
@@ -62,6 +76,7 @@ export class PipelineState {
       const known = { ...this.jobs }
       for (const job of jobs) known[job.id] ??= job
       this.jobs = known
+      void this.loadStepResults()
     } catch (error) {
       this.error = errorMessage(error)
     } finally {
@@ -76,6 +91,9 @@ export class PipelineState {
     this.facts = NO_FACTS
     this.pipeline = null
     this.jobs = {}
+    this.stepResults = {}
+    this.resultsLoading.clear()
+    this.session++
     this.loaded = false
     this.busy = false
     this.error = null
@@ -123,6 +141,26 @@ export class PipelineState {
     return orShowError(this, () => this.client.chooseDirectory({ title }), null)
   }
 
+  /** Reads the result of every succeeded step of the chain not read yet; a failed read shows its error and is tried again on the next update. */
+  private async loadStepResults(): Promise<void> {
+    const session = this.session
+    const jobIds = (this.pipeline?.steps ?? []).flatMap((step) => (step.jobId !== null && (this.jobs[step.jobId]?.state ?? step.state) === 'succeeded' ? [step.jobId] : []))
+    const wanted = jobIds.filter((jobId) => !(jobId in this.stepResults) && !this.resultsLoading.has(jobId))
+    for (const jobId of wanted) this.resultsLoading.add(jobId)
+    await Promise.all(
+      wanted.map(async (jobId) => {
+        try {
+          const { result } = await this.client.getJob({ jobId, logLimit: 0 })
+          if (session === this.session) this.stepResults = { ...this.stepResults, [jobId]: result }
+        } catch (error) {
+          if (session === this.session) this.error = errorMessage(error)
+        } finally {
+          if (session === this.session) this.resultsLoading.delete(jobId)
+        }
+      }),
+    )
+  }
+
   private call(action: () => Promise<void>): Promise<boolean> {
     return attempt(this, 'busy', action)
   }
@@ -134,6 +172,7 @@ export class PipelineState {
     const stepFinished = current !== null && current.id === info.id && info.position > current.position
     this.pipeline = info
     if (stepFinished || info.state !== 'running') void this.loadFacts()
+    void this.loadStepResults()
   }
 
   private applyJob(job: JobSummary): void {
@@ -142,6 +181,7 @@ export class PipelineState {
     // A finished job changes what its step produced (the chain's or one started from a step screen).
     const wasActive = known === undefined || known.state === 'running' || known.state === 'queued'
     if (wasActive && job.state !== 'running' && job.state !== 'queued') void this.loadFacts()
+    if (job.state === 'succeeded') void this.loadStepResults()
   }
 }
 

@@ -68,6 +68,33 @@ describe('PipelineState', () => {
     await vi.waitFor(() => expect(fake.calls.listRuns).toHaveBeenCalledTimes(2))
   })
 
+  it('reads each succeeded step’s result once, and drops an answer that comes after the project closed', async () => {
+    const chain = makePipeline({
+      position: 1,
+      steps: [
+        { kind: 'comprehend', label: 'Mine reading comprehension', jobId: '7', state: 'succeeded' },
+        { kind: 'dataset', label: 'Build the dataset (2048-token sequences)', jobId: '8', state: 'running' },
+      ],
+    })
+    const held = deferred<Awaited<ReturnType<Api['getJob']>>>()
+    const getJob = vi.fn<Api['getJob']>(async ({ jobId }) => (jobId === '8' ? held.promise : { ...makeJob({ id: jobId, state: 'succeeded' }), params: {}, result: { produced: 3 }, logs: [] }))
+    const fake = factsClient(importedOnly(), { getJob }, chain)
+    const state = new PipelineState(fake.client)
+    await state.start()
+    await vi.waitFor(() => expect(state.stepResults).toEqual({ '7': { produced: 3 } }))
+    expect(getJob).toHaveBeenCalledWith({ jobId: '7', logLimit: 0 })
+    fake.emit('onPipelineUpdate', { ...chain, updatedAtMs: 2_000 })
+    expect(getJob).toHaveBeenCalledTimes(1)
+
+    // The step's job succeeded before the chain said so: its result is read then.
+    fake.emit('onJobUpdate', makeJob({ id: '8', kind: 'dataset', state: 'succeeded' }))
+    expect(getJob).toHaveBeenLastCalledWith({ jobId: '8', logLimit: 0 })
+    state.stop()
+    held.resolve({ ...makeJob({ id: '8', state: 'succeeded' }), params: {}, result: { sequences: 1 }, logs: [] })
+    await Promise.resolve()
+    expect(state.stepResults).toEqual({})
+  })
+
   it('starts, cancels and continues through the API, showing a refusal', async () => {
     const startPipeline = vi.fn<Api['startPipeline']>(async () => makePipeline({ id: 3 }))
     const cancelPipeline = vi.fn<Api['cancelPipeline']>(async () => makePipeline({ id: 3, state: 'cancelled', error: 'Cancelled', updatedAtMs: 2_000 }))

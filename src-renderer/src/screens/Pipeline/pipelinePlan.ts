@@ -59,9 +59,9 @@ export function latestFinishedRun(runs: readonly TrainRunInfo[]): TrainRunInfo |
   return runs.find((run) => run.state === 'succeeded') ?? null
 }
 
-const count = (n: number, one: string, many = `${one}s`): string => `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`
+export const count = (n: number, one: string, many = `${one}s`): string => `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`
 
-function describeEvaluation(report: EvalReport): string {
+export function describeEvaluation(report: EvalReport): string {
   const parts: string[] = [`${report.runId} at ${report.type.toUpperCase()}`]
   const { base, adapted } = report
   if (base.heldOutPerplexity !== null && adapted.heldOutPerplexity !== null) parts.push(`held-out perplexity ${base.heldOutPerplexity.toFixed(2)} → ${adapted.heldOutPerplexity.toFixed(2)}`)
@@ -69,7 +69,7 @@ function describeEvaluation(report: EvalReport): string {
   return parts.join(' · ')
 }
 
-function describeExport(info: ExportInfo): string {
+export function describeExport(info: ExportInfo): string {
   const what = `${info.format === 'gguf' ? 'GGUF' : info.format}${info.type === null ? '' : ` ${info.type.toUpperCase()}`}`
   return `${what}, verified: ${info.path}`
 }

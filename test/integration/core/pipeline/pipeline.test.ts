@@ -49,6 +49,8 @@ describe('pipelines: chains of jobs', () => {
     expect(done.steps.map((s) => s.state)).toEqual(['succeeded', 'succeeded', 'succeeded'])
     const jobs = done.steps.map((s) => ws.project.jobs.get(s.jobId!))
     for (let i = 1; i < jobs.length; i++) expect(jobs[i]!.startedAtMs!).toBeGreaterThanOrEqual(jobs[i - 1]!.finishedAtMs!)
+    // Each step keeps its own job, whose stored result is what that step produced (the overview shows it).
+    expect(done.steps.map((s) => (ws.project.jobs.detail(s.jobId!, 0).result as { steps: number }).steps)).toEqual([2, 3, 2])
     expect(() => ws.pipeline.continue()).toThrow(/no stopped pipeline/)
     await ws.dispose()
   }, 120_000)

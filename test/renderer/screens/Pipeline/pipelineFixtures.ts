@@ -7,8 +7,8 @@ import type { PipelineFacts } from '../../../../src-renderer/src/screens/Pipelin
 import type { StepId } from '../../../../src-renderer/src/screens/Steps/steps'
 import { PipelineState } from '../../../../src-renderer/src/state/pipeline.svelte'
 import { fakeClient } from '../../support/fakeClient'
-import { makeCorpusTotals, makeProject } from '../../support/fixtures'
-import { makeComprehensionTotals, makeDataset } from '../Comprehension/comprehensionFixtures'
+import { makeCorpusTotals, makeJob, makeProject } from '../../support/fixtures'
+import { makeComprehensionTotals, makeDataset, makeDetail } from '../Comprehension/comprehensionFixtures'
 import { makeReport } from '../Evaluate/evaluateFixtures'
 import { makeExport, makeRun } from '../Export/exportFixtures'
 
@@ -58,7 +58,12 @@ export function makePipeline(overrides: Partial<PipelineInfo> = {}): PipelineInf
   }
 }
 
-/** The fake API answering with `facts` and the given chain; `methods` replace any call. */
+/** `getJob` answering the stored result of each job in `results` (by id); null for any other job. */
+export function jobResults(results: Record<string, unknown> = {}): Pick<Api, 'getJob'> {
+  return { getJob: vi.fn<Api['getJob']>(async ({ jobId }) => makeDetail(makeJob({ id: jobId, state: 'succeeded' }), results[jobId] ?? null)) }
+}
+
+/** The fake API answering with `facts` and the given chain (its jobs with no stored result); `methods` replace any call. */
 export function factsClient(facts: PipelineFacts, methods: Partial<Api> = {}, pipeline: PipelineInfo | null = null) {
   const calls = {
     getCurrentProject: vi.fn<Api['getCurrentProject']>(async () => makeProject({ corpus: facts.corpus, comprehension: facts.comprehension })),
@@ -69,6 +74,7 @@ export function factsClient(facts: PipelineFacts, methods: Partial<Api> = {}, pi
     listExports: vi.fn<Api['listExports']>(async () => [...facts.exports]),
     getPipeline: vi.fn<Api['getPipeline']>(async () => pipeline),
     listJobs: vi.fn<Api['listJobs']>(async () => []),
+    ...jobResults(),
     ...methods,
   }
   return { ...fakeClient(calls), calls }
