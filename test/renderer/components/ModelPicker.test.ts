@@ -8,33 +8,10 @@ import ModelPicker from '../../../src-renderer/src/components/ModelPicker.svelte
 import TrainForm from '../../../src-renderer/src/screens/Train/TrainForm.svelte'
 import { ModelsState } from '../../../src-renderer/src/state/models.svelte'
 import { fakeClient } from '../support/fakeClient'
+import { makeLibraryModel } from '../support/fixtures'
 
 function makeModel(id: string, overrides: Partial<LibraryModel> = {}, facts: Partial<ModelFacts> = {}): LibraryModel {
-  return {
-    id,
-    path: `/models/${id}.gguf`,
-    roles: ['generator', 'base'],
-    addedAtMs: 1,
-    status: 'ok',
-    problem: null,
-    recommendedId: null,
-    facts: {
-      format: 'gguf',
-      architecture: 'qwen2',
-      displayName: `Model ${id}`,
-      sizeBytes: 500 * 2 ** 20,
-      parameterCount: 494_000_000,
-      quantization: 'Q8_0',
-      contextLength: 32768,
-      chatTemplate: null,
-      llamaCppUsable: true,
-      trainable: true,
-      notes: [],
-      suggestedRoles: ['generator', 'base'],
-      ...facts,
-    },
-    ...overrides,
-  }
+  return makeLibraryModel({ id, path: `/models/${id}.gguf`, ...overrides }, { displayName: `Model ${id}`, sizeBytes: 500 * 2 ** 20, ...facts })
 }
 
 function libraryOf(models: LibraryModel[], methods: Partial<Api> = {}) {

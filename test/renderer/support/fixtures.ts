@@ -2,6 +2,7 @@ import type { HardwareReport } from '../../../src-main/shared/types/app'
 import type { JobLogLine, JobSummary } from '../../../src-main/shared/types/jobs'
 import type { ProjectSummary, RecentProject } from '../../../src-main/shared/types/project'
 import type { CorpusTotals } from '../../../src-main/shared/types/corpus'
+import type { LibraryModel, ModelFacts } from '../../../src-main/shared/types/models'
 
 export function makeJob(overrides: Partial<JobSummary> = {}): JobSummary {
   return {
@@ -85,6 +86,35 @@ export function makeHardware(overrides: Partial<HardwareReport> = {}): HardwareR
       { stage: 'training', runtime: 'onnxruntime', backend: 'cpu', device: 'CPU' },
     ],
     summary: 'CPU only: no GPU path was probed.',
+    ...overrides,
+  }
+}
+
+/** A usable GGUF generator/base in the model library (Qwen2.5-0.5B-like facts). */
+export function makeLibraryModel(overrides: Partial<LibraryModel> = {}, facts: Partial<ModelFacts> = {}): LibraryModel {
+  return {
+    id: 'model-1',
+    path: '/models/qwen.gguf',
+    roles: ['generator', 'base'],
+    addedAtMs: 1,
+    status: 'ok',
+    problem: null,
+    recommendedId: null,
+    facts: {
+      format: 'gguf',
+      architecture: 'qwen2',
+      displayName: 'Qwen2.5 0.5B Instruct',
+      sizeBytes: 531_000_000,
+      parameterCount: 494_000_000,
+      quantization: 'Q8_0',
+      contextLength: 32768,
+      chatTemplate: null,
+      llamaCppUsable: true,
+      trainable: true,
+      notes: [],
+      suggestedRoles: ['generator', 'base'],
+      ...facts,
+    },
     ...overrides,
   }
 }

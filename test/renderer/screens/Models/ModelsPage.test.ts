@@ -7,35 +7,12 @@ import type { LibraryModel, ModelDownload, RecommendedModelInfo } from '../../..
 import ModelsPage from '../../../../src-renderer/src/screens/Models/ModelsPage.svelte'
 import { ModelsState } from '../../../../src-renderer/src/state/models.svelte'
 import { fakeClient } from '../../support/fakeClient'
+import { makeLibraryModel } from '../../support/fixtures'
 
 const TEMPLATE = "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>{% endfor %}"
 
 function makeModel(overrides: Partial<LibraryModel> = {}, facts: Partial<LibraryModel['facts']> = {}): LibraryModel {
-  return {
-    id: 'model-1',
-    path: '/models/qwen.gguf',
-    roles: ['generator', 'base'],
-    addedAtMs: 1,
-    status: 'ok',
-    problem: null,
-    recommendedId: null,
-    facts: {
-      format: 'gguf',
-      architecture: 'qwen2',
-      displayName: 'Qwen2.5 0.5B Instruct',
-      sizeBytes: 531_000_000,
-      parameterCount: 494_000_000,
-      quantization: 'Q8_0',
-      contextLength: 32768,
-      chatTemplate: TEMPLATE,
-      llamaCppUsable: true,
-      trainable: true,
-      notes: [],
-      suggestedRoles: ['generator', 'base'],
-      ...facts,
-    },
-    ...overrides,
-  }
+  return makeLibraryModel(overrides, { chatTemplate: TEMPLATE, ...facts })
 }
 
 function makeRecommended(overrides: Partial<RecommendedModelInfo> = {}): RecommendedModelInfo {
