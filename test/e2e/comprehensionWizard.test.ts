@@ -2,7 +2,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { writeComprehensionCorpus, writeInstructionMix } from '../fixtures/corpus/comprehensionProse.js'
 import { writeTinyGgufModel } from '../fixtures/tinyModels.js'
-import { createProject, importFolder, startAppHarness, type AppHarness } from '../support/browserHarness.js'
+import { type AppHarness, createProject, importFolder, shownNumber, startAppHarness } from '../support/browserHarness.js'
 
 let app: AppHarness
 let sourceDir: string
@@ -73,12 +73,11 @@ describe('Comprehension wizard in Chromium, through the real handlers, llama.cpp
     await page.getByLabel('Held-out fraction of documents').fill('0.25')
     await page.getByRole('button', { name: 'Build the dataset' }).click()
     await page.getByTestId('dataset-summary').waitFor({ timeout: 60_000 })
-    const number = async (id: string): Promise<number> => Number((await page.getByTestId(id).textContent())?.replace(/,/g, '').split(' ')[0])
-    expect(await number('dataset-sequences')).toBeGreaterThan(0)
-    expect(await number('dataset-tokens-regex')).toBeGreaterThan(0)
-    expect(await number('dataset-tokens-llm')).toBeGreaterThan(0)
-    expect(await number('dataset-tokens-instructions')).toBeGreaterThan(0)
-    expect(await number('dataset-heldout')).toBeGreaterThanOrEqual(1)
+    expect(await shownNumber(page, 'dataset-sequences')).toBeGreaterThan(0)
+    expect(await shownNumber(page, 'dataset-tokens-regex')).toBeGreaterThan(0)
+    expect(await shownNumber(page, 'dataset-tokens-llm')).toBeGreaterThan(0)
+    expect(await shownNumber(page, 'dataset-tokens-instructions')).toBeGreaterThan(0)
+    expect(await shownNumber(page, 'dataset-heldout')).toBeGreaterThanOrEqual(1)
     await page.getByTestId('dataset-summary').scrollIntoViewIfNeeded()
     await app.screenshot('comprehension-03-dataset')
   })

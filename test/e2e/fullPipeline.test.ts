@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { writeComprehensionCorpus } from '../fixtures/corpus/comprehensionProse.js'
 import { writeTinyGgufModel } from '../fixtures/tinyModels.js'
-import { createProject, importFolder, startAppHarness, type AppHarness } from '../support/browserHarness.js'
+import { type AppHarness, createProject, importFolder, shownNumber, startAppHarness } from '../support/browserHarness.js'
 
 /**
  * The whole pipeline through the UI only, as a user walks it: create a project, add the model to the library, import
@@ -56,8 +56,8 @@ describe('The whole pipeline in Chromium, through the UI only (real handlers, jo
     await addModelToLibrary()
 
     await importFolder(page, corpus)
-    expect(Number((await page.getByTestId('summary-added').textContent())?.replace(/,/g, ''))).toBe(4)
-    expect(Number((await page.getByTestId('summary-chunks').textContent())?.replace(/,/g, ''))).toBeGreaterThanOrEqual(4)
+    expect(await shownNumber(page, 'summary-added')).toBe(4)
+    expect(await shownNumber(page, 'summary-chunks')).toBeGreaterThanOrEqual(4)
     await page.getByTestId('import-summary').scrollIntoViewIfNeeded()
     await app.screenshot('pipeline-02-import')
 
@@ -68,7 +68,7 @@ describe('The whole pipeline in Chromium, through the UI only (real handlers, jo
     const generation = page.getByTestId('generation-job')
     await page.getByTestId('run-summary').waitFor({ timeout: 60_000 })
     await expect.poll(() => generation.getAttribute('data-state'), { timeout: 60_000 }).toBe('succeeded')
-    expect(Number((await page.getByTestId('summary-produced').textContent())?.replace(/,/g, ''))).toBeGreaterThan(0)
+    expect(await shownNumber(page, 'summary-produced')).toBeGreaterThan(0)
     await app.screenshot('pipeline-03-regex-comprehension')
 
     await page.getByLabel('Questions by a local model (ETRC)').check()
@@ -92,11 +92,10 @@ describe('The whole pipeline in Chromium, through the UI only (real handlers, jo
     await page.getByLabel('Held-out fraction of documents').fill('0.25')
     await page.getByRole('button', { name: 'Build the dataset' }).click()
     await page.getByTestId('dataset-summary').waitFor({ timeout: 60_000 })
-    const number = async (id: string): Promise<number> => Number((await page.getByTestId(id).textContent())?.replace(/,/g, '').split(' ')[0])
-    expect(await number('dataset-sequences')).toBeGreaterThan(0)
-    expect(await number('dataset-tokens-regex')).toBeGreaterThan(0)
-    expect(await number('dataset-tokens-llm')).toBeGreaterThan(0)
-    expect(await number('dataset-heldout')).toBeGreaterThanOrEqual(1)
+    expect(await shownNumber(page, 'dataset-sequences')).toBeGreaterThan(0)
+    expect(await shownNumber(page, 'dataset-tokens-regex')).toBeGreaterThan(0)
+    expect(await shownNumber(page, 'dataset-tokens-llm')).toBeGreaterThan(0)
+    expect(await shownNumber(page, 'dataset-heldout')).toBeGreaterThanOrEqual(1)
     await page.getByTestId('dataset-summary').scrollIntoViewIfNeeded()
     await app.screenshot('pipeline-05-dataset')
 

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createProject, startAppHarness, type AppHarness } from '../support/browserHarness.js'
+import { type AppHarness, createProject, shownNumber, startAppHarness } from '../support/browserHarness.js'
 
 let app: AppHarness
 let sourceDir: string
@@ -52,7 +52,7 @@ describe('Import wizard in Chromium, through the real handlers and import worker
     await page.getByTestId('import-summary').scrollIntoViewIfNeeded()
     await app.screenshot('import-02-summary')
 
-    const count = async (key: string): Promise<number> => Number((await page.getByTestId(`summary-${key}`).textContent())?.replace(/,/g, ''))
+    const count = (key: string): Promise<number> => shownNumber(page, `summary-${key}`)
     expect(await count('added')).toBe(4)
     expect(await count('failed')).toBe(1)
     expect(await count('skipped')).toBe(1)

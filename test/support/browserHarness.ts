@@ -134,3 +134,8 @@ export async function importFolder(page: Page, sourceDir: string): Promise<void>
   await page.getByRole('button', { name: 'Start import' }).click()
   await page.locator('[data-testid="import-progress"][data-state="succeeded"]').waitFor({ timeout: 60_000 })
 }
+
+/** The number a test id shows first ("1,234 sequences" → 1234): figures in the page are grouped with commas. */
+export async function shownNumber(page: Page, testId: string): Promise<number> {
+  return Number((await page.getByTestId(testId).textContent())?.replace(/,/g, '').split(' ')[0])
+}
